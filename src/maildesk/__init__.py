@@ -1,0 +1,3 @@
+"""maildesk: an email-first incident assistant."""
+
+__version__ = "0.1.0"
