@@ -1,0 +1,269 @@
+"""Configuration: one TOML file, validated once at start into frozen typed objects.
+
+The rest of the code never reads TOML or the environment; it receives a ``Config``.
+Errors name the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+CONFIG_ENV = "MAILDESK_CONFIG"
+DEFAULT_CONFIG = Path("maildesk.toml")
+
+Category = Literal["technical", "billing", "other"]
+Priority = Literal["P1", "P2", "P3", "P4"]
+Language = Literal["es", "ca", "en"]
+EmailStr = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says where and why."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Secret(_Section):
+    """A password given inline or, better, through an environment variable."""
+
+    password: SecretStr | None = None
+    password_env: str | None = None
+
+    def resolve_password(self) -> str:
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise ConfigError(
+                    f"environment variable {self.password_env} (named by password_env) is not set"
+                )
+            return value
+        return self.password.get_secret_value() if self.password else ""
+
+
+class ImapConfig(Secret):
+    host: str = "127.0.0.1"
+    port: int = Field(993, ge=1, le=65535)
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+    username: str
+    folder: str = "INBOX"
+    processed_folder: str = Field(
+        "Processed", description="handled mail is moved here; empty keeps it in place, flagged"
+    )
+    idle: bool = True
+    idle_renew_seconds: int = Field(1500, ge=60, le=1740)
+    poll_interval_seconds: float = Field(60.0, gt=0, le=3600)
+    fetch_batch: int = Field(200, ge=1, le=5000)
+    max_message_bytes: int = Field(25_000_000, ge=10_000)
+    timeout_seconds: float = Field(30.0, gt=0)
+    reconnect_initial_seconds: float = Field(1.0, gt=0)
+    reconnect_max_seconds: float = Field(300.0, gt=0)
+
+
+class SmtpConfig(Secret):
+    host: str = "127.0.0.1"
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["ssl", "starttls", "none"] = "starttls"
+    username: str = ""
+    timeout_seconds: float = Field(30.0, gt=0)
+    connections: int = Field(4, ge=1, le=32)
+    max_attempts: int = Field(12, ge=1)
+    backoff_initial_seconds: float = Field(30.0, gt=0)
+    backoff_max_seconds: float = Field(3600.0, gt=0)
+    poll_interval_seconds: float = Field(5.0, gt=0)
+    sending_lease_seconds: float = Field(300.0, gt=0)
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite:///maildesk.db"
+
+
+class Company(_Section):
+    name: str
+    support_address: EmailStr
+    display_name: str = "Soporte"
+    phone: str = ""
+    website: str = ""
+    urgent_line: str = ""
+    reference_prefix: str = Field("MD", pattern=r"^[A-Z]{1,6}$")
+    own_addresses: tuple[EmailStr, ...] = ()
+    distributor_address: EmailStr
+
+
+class Routing(_Section):
+    technical_service: EmailStr
+    billing_centre: EmailStr
+
+
+class SelfServiceLink(_Section):
+    label: dict[Language, str]
+    url: str
+
+
+class Replies(_Section):
+    languages: tuple[Language, ...] = ("es", "ca", "en")
+    default_language: Language = "es"
+    acknowledge_followups: bool = True
+    max_auto_replies_per_sender: int = Field(5, ge=1)
+    auto_reply_window_hours: float = Field(24.0, gt=0)
+    self_service: tuple[SelfServiceLink, ...] = ()
+
+    @model_validator(mode="after")
+    def _default_in_languages(self) -> Replies:
+        if self.default_language not in self.languages:
+            raise ValueError(f"default_language {self.default_language!r} is not in languages")
+        return self
+
+
+class IncidentKind(_Section):
+    """One kind of incident the distributor handles."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    category: Category
+    priority: Priority = "P3"
+    resolution_hours: float = Field(gt=0)
+    first_response_hours: float = Field(4.0, gt=0)
+    label: dict[Language, str]
+    keywords: tuple[str, ...] = ()
+
+
+class Triage(_Section):
+    confidence_threshold: float = Field(0.5, ge=0, le=1)
+    default_kind: str = "general"
+
+
+class ScheduleConfig(_Section):
+    timezone: str = "Europe/Madrid"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Logging(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "text"] = "text"
+
+
+class Config(_Section):
+    imap: ImapConfig
+    smtp: SmtpConfig
+    database: DatabaseConfig = DatabaseConfig()
+    company: Company
+    routing: Routing
+    replies: Replies = Replies()
+    schedule: ScheduleConfig = ScheduleConfig()
+    triage: Triage = Triage()
+    kinds: tuple[IncidentKind, ...]
+    logging: Logging = Logging()
+    templates_dir: Path = Path("templates")
+    models_dir: Path = Path("models")
+
+    @model_validator(mode="after")
+    def _kinds_consistent(self) -> Config:
+        ids = [kind.id for kind in self.kinds]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"kinds: duplicated id(s) {', '.join(duplicated)}")
+        if self.triage.default_kind not in ids:
+            raise ValueError(
+                f"triage.default_kind {self.triage.default_kind!r} is not one of the kinds"
+            )
+        for kind in self.kinds:
+            missing = [lang for lang in self.replies.languages if lang not in kind.label]
+            if missing:
+                raise ValueError(f"kinds: {kind.id!r} has no label for {', '.join(missing)}")
+        return self
+
+    def kind(self, kind_id: str) -> IncidentKind:
+        for kind in self.kinds:
+            if kind.id == kind_id:
+                return kind
+        raise KeyError(kind_id)
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        return frozenset(
+            a.lower()
+            for a in (
+                self.company.support_address,
+                self.company.distributor_address,
+                *self.company.own_addresses,
+            )
+        )
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path:
+    """``--config`` wins, then ``$MAILDESK_CONFIG``, then ``./maildesk.toml``."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(CONFIG_ENV)
+    return Path(env) if env else DEFAULT_CONFIG
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + item)
+    return "".join(parts) or "(top level)"
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate the TOML file; relative paths are resolved against its folder."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            key = _location(tuple(error["loc"]))
+            got = error.get("input")
+            shown = "" if isinstance(got, dict) else f" (got {got!r})"
+            lines.append(f"{path}: key {key}: {error['msg']}{shown}")
+        raise ConfigError("\n".join(lines)) from None
+    base = path.resolve().parent
+    updates: dict[str, object] = {}
+    for name in ("templates_dir", "models_dir"):
+        value: Path = getattr(config, name)
+        if not value.is_absolute():
+            updates[name] = base / value
+    url = config.database.url
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        updates["database"] = DatabaseConfig(url=prefix + str(base / url[len(prefix) :]))
+    return config.model_copy(update=updates)

@@ -1,0 +1,325 @@
+"""Reading the support mailbox: an IMAP adapter and the loop that feeds the pipeline.
+
+Nothing outside this module knows IMAP exists. imapclient blocks, so the runner lives in a
+worker thread; it hands each mail to the pipeline and marks it handled on the server only
+after the pipeline has committed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+from sqlalchemy.exc import OperationalError
+
+from maildesk import store
+from maildesk.config import ImapConfig
+from maildesk.model import QuarantinedMail
+from maildesk.pipeline import Handled, InboundMail, Outcome, Pipeline
+
+log = logging.getLogger("maildesk.intake")
+
+HANDLED_KEYWORD = "$MaildeskHandled"
+QUARANTINE_KEYWORD = "$MaildeskQuarantine"
+# Faults that mean "the server went away or misbehaved": reconnect with backoff.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    IMAPClientError,
+    OSError,
+    socket.timeout,
+    ssl.SSLError,
+    EOFError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxState:
+    uidvalidity: int
+    uidnext: int
+    exists: int
+
+
+class ImapMailbox:
+    """A thin adapter over imapclient that speaks maildesk values."""
+
+    def __init__(self, config: ImapConfig, password: str) -> None:
+        self._config = config
+        self._password = password
+        self._client: IMAPClient | None = None
+
+    @property
+    def client(self) -> IMAPClient:
+        if self._client is None:
+            raise ConnectionError("not connected")
+        return self._client
+
+    def connect(self) -> None:
+        cfg = self._config
+        client = IMAPClient(
+            cfg.host, port=cfg.port, ssl=cfg.security == "ssl", timeout=cfg.timeout_seconds
+        )
+        if cfg.security == "starttls":
+            client.starttls()
+        client.login(cfg.username, self._password)
+        self._client = client
+        if cfg.processed_folder and not client.folder_exists(cfg.processed_folder):
+            client.create_folder(cfg.processed_folder)
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except CONNECTION_ERRORS:
+            with contextlib.suppress(CONNECTION_ERRORS):
+                client.shutdown()
+
+    def supports_idle(self) -> bool:
+        return bool(self.client.has_capability("IDLE"))
+
+    def select(self) -> MailboxState:
+        info = self.client.select_folder(self._config.folder)
+        return MailboxState(
+            uidvalidity=int(info[b"UIDVALIDITY"]),
+            uidnext=int(info.get(b"UIDNEXT", 0)),
+            exists=int(info.get(b"EXISTS", 0)),
+        )
+
+    def uids_after(self, last_uid: int) -> list[int]:
+        # "n:*" always matches the newest message, even below n: filter.
+        return sorted(
+            uid for uid in self.client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid
+        )
+
+    def fetch(self, uids: Sequence[int], mailbox_state: MailboxState) -> list[InboundMail]:
+        """The mails' bytes; those over the size limit come back with ``raw=None``."""
+        if not uids:
+            return []
+        sizes = self.client.fetch(list(uids), ["RFC822.SIZE"])
+        limit = self._config.max_message_bytes
+        small = [uid for uid in uids if int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0)) <= limit]
+        bodies = self.client.fetch(small, ["BODY.PEEK[]"]) if small else {}
+        mails: list[InboundMail] = []
+        for uid in uids:
+            size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+            if uid not in sizes:
+                continue  # expunged meanwhile by someone else
+            raw = bodies.get(uid, {}).get(b"BODY[]") if uid in small else None
+            if uid in small and raw is None:
+                continue  # vanished between the two fetches
+            mails.append(
+                InboundMail(
+                    self._config.folder,
+                    mailbox_state.uidvalidity,
+                    uid,
+                    size,
+                    bytes(raw) if raw is not None else None,
+                )
+            )
+        return mails
+
+    def mark_handled(self, uids: Sequence[int]) -> None:
+        """Move handled mail to the processed folder, or flag it in place."""
+        if not uids:
+            return
+        folder = self._config.processed_folder
+        if not folder:
+            self.client.add_flags(list(uids), [HANDLED_KEYWORD])
+            return
+        if self.client.has_capability("MOVE"):
+            self.client.move(list(uids), folder)
+        else:
+            self.client.copy(list(uids), folder)
+            self.client.delete_messages(list(uids))
+            if self.client.has_capability("UIDPLUS"):
+                self.client.uid_expunge(list(uids))
+            else:
+                self.client.expunge()
+
+    def mark_quarantined(self, uids: Sequence[int]) -> None:
+        if uids:
+            self.client.add_flags(list(uids), [QUARANTINE_KEYWORD])
+
+    def unmarked_at_or_below(self, last_uid: int) -> list[int]:
+        """Mails the database already handled but the server was not told about (crash)."""
+        if last_uid <= 0:
+            return []
+        criteria: list[object] = ["UID", f"1:{last_uid}"]
+        if not self._config.processed_folder:
+            criteria += ["NOT", "KEYWORD", HANDLED_KEYWORD]
+        return [uid for uid in self.client.search(criteria) if uid <= last_uid]
+
+    def wait_for_news(self, seconds: float, stop: threading.Event) -> None:
+        """Block until the server reports a change, ``seconds`` pass, or ``stop`` is set."""
+        if self._config.idle and self.supports_idle():
+            client = self.client
+            client.idle()
+            try:
+                deadline = time.monotonic() + seconds
+                while not stop.is_set() and time.monotonic() < deadline:
+                    responses = client.idle_check(timeout=min(1.0, seconds))
+                    if any(_is_news(r) for r in responses):
+                        return
+            finally:
+                client.idle_done()
+        else:
+            stop.wait(seconds)
+            self.client.noop()
+
+
+def _is_news(response: object) -> bool:
+    return (
+        isinstance(response, tuple)
+        and len(response) >= 2
+        and response[1] in (b"EXISTS", b"RECENT", b"EXPUNGE")
+    )
+
+
+@dataclass(slots=True)
+class IntakeStats:
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, handled: Handled) -> None:
+        self.outcomes[str(handled.outcome)] = self.outcomes.get(str(handled.outcome), 0) + 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+
+class IntakeRunner:
+    """Reads the mailbox from the checkpoint on, forever or once, reconnecting on faults."""
+
+    def __init__(
+        self,
+        config: ImapConfig,
+        mailbox_factory: Callable[[], ImapMailbox],
+        pipeline: Pipeline,
+        database: store.Database,
+        on_committed: Callable[[], None] = lambda: None,
+        sleep: Callable[[float], bool] | None = None,
+    ) -> None:
+        self._config = config
+        self._factory = mailbox_factory
+        self._pipeline = pipeline
+        self._db = database
+        self._on_committed = on_committed
+        self.stop_event = threading.Event()
+        self._sleep = sleep or self.stop_event.wait
+        self.stats = IntakeStats()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def run_once(self) -> IntakeStats:
+        """Handle everything waiting now, then return (raises on connection faults)."""
+        mailbox = self._factory()
+        mailbox.connect()
+        try:
+            self._drain(mailbox, mailbox.select())
+        finally:
+            mailbox.close()
+        return self.stats
+
+    def run_forever(self) -> None:
+        """Drain, wait for news (IDLE or poll), repeat; reconnect with backoff on faults."""
+        delay = self._config.reconnect_initial_seconds
+        while not self.stop_event.is_set():
+            mailbox = self._factory()
+            try:
+                mailbox.connect()
+                mode = "idle" if self._config.idle and mailbox.supports_idle() else "poll"
+                log.info(
+                    "connected to mailbox", extra={"folder": self._config.folder, "mode": mode}
+                )
+                delay = self._config.reconnect_initial_seconds
+                while not self.stop_event.is_set():
+                    self._drain(mailbox, mailbox.select())
+                    wait = (
+                        self._config.idle_renew_seconds
+                        if mode == "idle"
+                        else self._config.poll_interval_seconds
+                    )
+                    mailbox.wait_for_news(wait, self.stop_event)
+            except CONNECTION_ERRORS as exc:
+                log.warning(
+                    f"mailbox connection lost: {type(exc).__name__}: {exc}; "
+                    f"reconnecting in {delay:.1f} s"
+                )
+                self._sleep(delay)
+                delay = min(delay * 2, self._config.reconnect_max_seconds)
+            except OperationalError as exc:
+                log.error(f"database unavailable: {exc.orig}; retrying in {delay:.1f} s")
+                self._sleep(delay)
+                delay = min(delay * 2, self._config.reconnect_max_seconds)
+            except Exception:
+                # A bug must not kill intake: log it loudly, start over from the checkpoint.
+                log.exception(f"intake round failed; restarting in {delay:.1f} s")
+                self._sleep(delay)
+                delay = min(delay * 2, self._config.reconnect_max_seconds)
+            finally:
+                mailbox.close()
+
+    def _drain(self, mailbox: ImapMailbox, state: MailboxState) -> None:
+        folder = self._config.folder
+        with self._db.session() as session:
+            checkpoint = store.get_checkpoint(session, folder)
+            last_uid = 0
+            if checkpoint is not None:
+                if checkpoint.uidvalidity == state.uidvalidity:
+                    last_uid = checkpoint.last_uid
+                else:
+                    log.warning(
+                        "UIDVALIDITY changed; rereading the folder (duplicates are "
+                        "recognised by Message-ID)",
+                        extra={"old": checkpoint.uidvalidity, "new": state.uidvalidity},
+                    )
+        self._finish_interrupted(mailbox, state, last_uid)
+        while not self.stop_event.is_set():
+            uids = mailbox.uids_after(last_uid)[: self._config.fetch_batch]
+            if not uids:
+                return
+            handled_uids: list[int] = []
+            quarantined_uids: list[int] = []
+            for inbound in mailbox.fetch(uids, state):
+                handled = self._pipeline.handle(inbound)
+                self.stats.add(handled)
+                if handled.outcome is Outcome.QUARANTINED:
+                    quarantined_uids.append(inbound.uid)
+                else:
+                    handled_uids.append(inbound.uid)
+                if handled.replies:
+                    self._on_committed()
+            # The database has committed every one of these: now tell the server.
+            mailbox.mark_quarantined(quarantined_uids)
+            mailbox.mark_handled(handled_uids)
+            last_uid = uids[-1]
+
+    def _finish_interrupted(self, mailbox: ImapMailbox, state: MailboxState, last_uid: int) -> None:
+        """After a crash between commit and marking, mark what the database already holds."""
+        pending = mailbox.unmarked_at_or_below(last_uid)
+        if not pending:
+            return
+        with self._db.session() as session:
+            quarantined = set(
+                session.scalars(
+                    QuarantinedMail.__table__.select()
+                    .with_only_columns(QuarantinedMail.uid)
+                    .where(
+                        QuarantinedMail.mailbox == self._config.folder,
+                        QuarantinedMail.uidvalidity == state.uidvalidity,
+                    )
+                )
+            )
+        finish = [uid for uid in pending if uid not in quarantined]
+        if finish:
+            log.info("marking mail handled before an interruption", extra={"count": len(finish)})
+            mailbox.mark_handled(finish)

@@ -1,0 +1,1 @@
+"""Alembic migrations for the maildesk schema."""

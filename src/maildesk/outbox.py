@@ -1,0 +1,317 @@
+"""The durable outbox: claims due rows, sends them over SMTP, records the result.
+
+A row is claimed (``sending``) before the attempt and marked ``sent`` right after the
+server accepts it. A crash between the two leaves it ``sending``; it is retried, with the
+same Message-ID, only once its lease has expired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import aiosmtplib
+from sqlalchemy import select, update
+
+from maildesk.clock import Clock
+from maildesk.config import SmtpConfig
+from maildesk.model import Incident, OutboxItem
+from maildesk.store import Database
+
+log = logging.getLogger("maildesk.outbox")
+
+
+class TransientSendError(Exception):
+    """Worth retrying later: connection refused, timeout, 4xx."""
+
+
+class PermanentSendError(Exception):
+    """Retrying will not help: 5xx for every recipient."""
+
+
+class SmtpSession(Protocol):
+    async def send(self, mail_from: str, recipients: Sequence[str], raw: bytes) -> None: ...
+    async def close(self) -> None: ...
+
+
+SessionFactory = Callable[[], SmtpSession]
+
+
+class AiosmtplibSession:
+    """One SMTP connection, opened on first use and reused for the next messages."""
+
+    def __init__(self, config: SmtpConfig, password: str) -> None:
+        self._config = config
+        self._password = password
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        cfg = self._config
+        client = aiosmtplib.SMTP(
+            hostname=cfg.host,
+            port=cfg.port,
+            timeout=cfg.timeout_seconds,
+            use_tls=cfg.security == "ssl",
+            start_tls=cfg.security == "starttls",
+        )
+        await client.connect()
+        if cfg.username:
+            await client.login(cfg.username, self._password)
+        return client
+
+    async def send(self, mail_from: str, recipients: Sequence[str], raw: bytes) -> None:
+        try:
+            if self._client is None or not self._client.is_connected:
+                self._client = await self._connect()
+            errors, _ = await self._client.sendmail(mail_from, list(recipients), raw)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [e.code for e in exc.recipients]
+            if all(500 <= code < 600 for code in codes):
+                raise PermanentSendError(str(exc)) from exc
+            raise TransientSendError(str(exc)) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            await self._drop()
+            if 500 <= exc.code < 600:
+                raise PermanentSendError(f"{exc.code} {exc.message}") from exc
+            raise TransientSendError(f"{exc.code} {exc.message}") from exc
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            await self._drop()
+            raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+        if errors:  # some recipients refused, others accepted: the mail left
+            log.warning("some recipients refused", extra={"errors": str(errors)})
+
+    async def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    message_id: str
+    mail_from: str
+    recipients: tuple[str, ...]
+    raw: bytes
+    attempts: int
+    incident_id: int | None
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class DrainResult:
+    sent: int
+    retried: int
+    failed: int
+
+
+def backoff_delay(attempts: int, config: SmtpConfig) -> timedelta:
+    """Exponential: initial, 2×, 4× … capped at the maximum."""
+    seconds = config.backoff_initial_seconds * (2 ** max(0, attempts - 1))
+    return timedelta(seconds=min(seconds, config.backoff_max_seconds))
+
+
+class OutboxSender:
+    """Drains the outbox through a few SMTP sessions; database work runs off the event loop."""
+
+    def __init__(
+        self, database: Database, config: SmtpConfig, sessions: SessionFactory, clock: Clock
+    ) -> None:
+        self._db = database
+        self._config = config
+        self._sessions = sessions
+        self._clock = clock
+
+    # --- database steps (blocking, run in a thread) ---------------------------------
+
+    def _claim(self, limit: int) -> list[Claimed]:
+        now = self._clock.now()
+        with self._db.session() as session:
+            due = (
+                select(OutboxItem.id)
+                .where(OutboxItem.status == "queued", OutboxItem.next_attempt_at <= now)
+                .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+                .limit(limit)
+                .scalar_subquery()
+            )
+            rows = session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(due), OutboxItem.status == "queued")
+                .values(status="sending", claimed_at=now, attempts=OutboxItem.attempts + 1)
+                .returning(
+                    OutboxItem.id,
+                    OutboxItem.message_id,
+                    OutboxItem.mail_from,
+                    OutboxItem.recipients,
+                    OutboxItem.raw,
+                    OutboxItem.attempts,
+                    OutboxItem.incident_id,
+                    OutboxItem.purpose,
+                )
+            ).all()
+        claimed = [
+            Claimed(
+                r.id,
+                r.message_id,
+                r.mail_from,
+                tuple(r.recipients.split(",")),
+                r.raw,
+                r.attempts,
+                r.incident_id,
+                r.purpose,
+            )
+            for r in rows
+        ]
+        return sorted(claimed, key=lambda c: c.id)
+
+    def _mark_sent(self, item: Claimed) -> None:
+        now = self._clock.now()
+        with self._db.session() as session:
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item.id)
+                .values(status="sent", sent_at=now, last_error="")
+            )
+            if item.purpose == "ack" and item.incident_id is not None:
+                session.execute(
+                    update(Incident)
+                    .where(Incident.id == item.incident_id, Incident.acknowledged_at.is_(None))
+                    .values(acknowledged_at=now)
+                )
+
+    def _mark_failed(self, item: Claimed, error: str, permanent: bool) -> str:
+        now = self._clock.now()
+        give_up = permanent or item.attempts >= self._config.max_attempts
+        values: dict[str, object] = {"last_error": error[:2000]}
+        if give_up:
+            values["status"] = "failed"
+        else:
+            values["status"] = "queued"
+            values["next_attempt_at"] = now + backoff_delay(item.attempts, self._config)
+        with self._db.session() as session:
+            session.execute(update(OutboxItem).where(OutboxItem.id == item.id).values(**values))
+        return "failed" if give_up else "retry"
+
+    def release_expired(self) -> int:
+        """Requeue rows left ``sending`` by a crash once their lease has expired."""
+        now = self._clock.now()
+        cutoff = now - timedelta(seconds=self._config.sending_lease_seconds)
+        with self._db.session() as session:
+            result = session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.status == "sending", OutboxItem.claimed_at < cutoff)
+                .values(status="queued", next_attempt_at=now)
+            )
+            count = result.rowcount or 0  # type: ignore[attr-defined]
+        if count:
+            log.warning("requeued interrupted sends", extra={"count": count})
+        return count
+
+    def next_due(self) -> datetime | None:
+        with self._db.session() as session:
+            return session.scalar(
+                select(OutboxItem.next_attempt_at)
+                .where(OutboxItem.status == "queued")
+                .order_by(OutboxItem.next_attempt_at)
+                .limit(1)
+            )
+
+    # --- sending ---------------------------------------------------------------------
+
+    async def drain(self) -> DrainResult:
+        """Send everything due now; returns what happened."""
+        sent = retried = failed = 0
+        batch_size = 50 * self._config.connections
+        while True:
+            claimed = await asyncio.to_thread(self._claim, batch_size)
+            if not claimed:
+                return DrainResult(sent, retried, failed)
+            queue: asyncio.Queue[Claimed] = asyncio.Queue()
+            for item in claimed:
+                queue.put_nowait(item)
+            workers = min(self._config.connections, len(claimed))
+            results = await asyncio.gather(*(self._worker(queue) for _ in range(workers)))
+            for s, r, f in results:
+                sent, retried, failed = sent + s, retried + r, failed + f
+            if retried or failed:
+                # Do not spin on a server that just refused us; the loop comes back.
+                return DrainResult(sent, retried, failed)
+
+    async def _worker(self, queue: asyncio.Queue[Claimed]) -> tuple[int, int, int]:
+        sent = retried = failed = 0
+        session = self._sessions()
+        try:
+            while not queue.empty():
+                item = queue.get_nowait()
+                extra = {
+                    "message_id": item.message_id,
+                    "outbox_id": item.id,
+                    "attempt": item.attempts,
+                }
+                try:
+                    await session.send(item.mail_from, item.recipients, item.raw)
+                except (TransientSendError, PermanentSendError) as exc:
+                    permanent = isinstance(exc, PermanentSendError)
+                    state = await asyncio.to_thread(self._mark_failed, item, str(exc), permanent)
+                    if state == "failed":
+                        failed += 1
+                        log.error(f"reply not sent, giving up: {exc}", extra=extra)
+                    else:
+                        retried += 1
+                        log.warning(f"reply not sent, will retry: {exc}", extra=extra)
+                    if not permanent:
+                        # The server is unwell: put the rest back for the next round.
+                        while not queue.empty():
+                            rest = queue.get_nowait()
+                            await asyncio.to_thread(self._unclaim, rest)
+                    continue
+                await asyncio.to_thread(self._mark_sent, item)
+                sent += 1
+                log.info("reply sent", extra=extra)
+        finally:
+            await session.close()
+        return sent, retried, failed
+
+    def _unclaim(self, item: Claimed) -> None:
+        with self._db.session() as session:
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item.id, OutboxItem.status == "sending")
+                .values(status="queued", attempts=OutboxItem.attempts - 1)
+            )
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        """Drain whenever woken (new rows) or when the next retry falls due."""
+        await asyncio.to_thread(self.release_expired)
+        while not stop.is_set():
+            wake.clear()
+            try:
+                await self.drain()
+                await asyncio.to_thread(self.release_expired)
+                timeout = self._config.poll_interval_seconds
+                due = await asyncio.to_thread(self.next_due)
+                if due is not None:
+                    timeout = min(timeout, max(0.0, (due - self._clock.now()).total_seconds()))
+            except Exception:
+                log.exception("outbox round failed; retrying")
+                timeout = self._config.poll_interval_seconds
+            waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
+            _, pending = await asyncio.wait(
+                waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()

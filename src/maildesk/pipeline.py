@@ -1,0 +1,415 @@
+"""One inbound mail → a recorded outcome, committed with its reply in one transaction.
+
+Steps: size check → parse → duplicate check → loop guard → thread match → triage →
+store + outbox. Every outcome is a named ``Handled`` value with its reason, and is logged
+with the Message-ID (and the reference when there is one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from maildesk import store
+from maildesk.clock import Clock
+from maildesk.compose import OutgoingMail, compose_reply
+from maildesk.config import Config
+from maildesk.language import detect_language
+from maildesk.loopguard import automatic_reason, reply_suppressed_reason
+from maildesk.model import Incident, IncidentEvent, Message, OutboxItem, QuarantinedMail
+from maildesk.parse import ParsedMail, UnparseableMail, parse_mail
+from maildesk.render import TemplateRenderer
+from maildesk.triage import Triage, TriageInput, Triager
+
+log = logging.getLogger("maildesk.pipeline")
+
+REFERENCE_IN_SUBJECT = re.compile(r"\[([A-Z]{1,6}-\d{4}-\d{6})\]")
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMail:
+    """A mail as read from the mailbox: where it is and its bytes (None when too large)."""
+
+    mailbox: str
+    uidvalidity: int
+    uid: int
+    size: int
+    raw: bytes | None
+
+
+class Outcome(StrEnum):
+    NEW_INCIDENT = "new_incident"
+    FOLLOWUP = "followup"
+    IGNORED = "ignored"
+    DUPLICATE = "duplicate"
+    QUARANTINED = "quarantined"
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    outcome: Outcome
+    reason: str
+    message_id: str | None = None
+    reference: str | None = None
+    replies: int = 0
+
+
+def dedup_key(mail: ParsedMail) -> str:
+    """The same mail seen twice has the same key: its Message-ID, else its content."""
+    return f"mid:{mail.message_id}" if mail.message_id else f"sha:{mail.sha256}"
+
+
+class Pipeline:
+    """Turns inbound mail into incidents and queued replies; pure but for the database."""
+
+    def __init__(
+        self,
+        config: Config,
+        database: store.Database,
+        triager: Triager,
+        renderer: TemplateRenderer,
+        clock: Clock,
+    ) -> None:
+        self._config = config
+        self._db = database
+        self._triager = triager
+        self._renderer = renderer
+        self._clock = clock
+        self._own = config.own_addresses
+
+    def handle(self, inbound: InboundMail) -> Handled:
+        """Process one mail; the checkpoint advances in the same transaction as the outcome."""
+        if inbound.raw is None:
+            return self._quarantine(
+                inbound,
+                "too-large",
+                f"{inbound.size} bytes > limit {self._config.imap.max_message_bytes}",
+                sha256=f"size:{inbound.mailbox}:{inbound.uidvalidity}:{inbound.uid}",
+            )
+        try:
+            mail = parse_mail(inbound.raw)
+        except UnparseableMail as exc:
+            return self._quarantine(inbound, exc.reason, exc.detail)
+        try:
+            return self._handle_parsed(inbound, mail)
+        except SQLAlchemyError as exc:
+            if not isinstance(exc, IntegrityError):
+                raise  # the database is unwell: the runner backs off, nothing is marked
+            # Another worker recorded the same mail between our check and our commit.
+            handled = Handled(Outcome.DUPLICATE, "race:already-recorded", mail.message_id)
+            with self._db.session() as session:
+                self._advance(session, inbound)
+            self._log(handled)
+            return handled
+        except Exception as exc:
+            # A bug on one mail must not block the mailbox: keep the mail, say why.
+            log.exception("mail could not be handled", extra={"message_id": mail.message_id})
+            return self._quarantine(inbound, "internal-error", f"{type(exc).__name__}: {exc}")
+
+    def _handle_parsed(self, inbound: InboundMail, mail: ParsedMail) -> Handled:
+        now = self._clock.now()
+        key = dedup_key(mail)
+        with self._db.session() as session:
+            self._advance(session, inbound)
+            if store.find_message(session, key) is not None:
+                handled = Handled(
+                    Outcome.DUPLICATE, f"seen:{key.split(':', 1)[0]}", mail.message_id
+                )
+                self._log(handled)
+                return handled
+            thread = store.find_thread_incident(
+                session,
+                REFERENCE_IN_SUBJECT.findall(mail.subject),
+                (*mail.in_reply_to, *mail.references),
+            )
+            robot = automatic_reason(mail, self._own)
+            if robot is not None:
+                session.add(self._message(mail, inbound, key, now, "ignored", robot, thread))
+                handled = Handled(
+                    Outcome.IGNORED, robot, mail.message_id, thread.reference if thread else None
+                )
+            elif thread is not None:
+                handled = self._followup(session, inbound, mail, key, now, thread)
+            else:
+                handled = self._new_incident(session, inbound, mail, key, now)
+        self._log(handled)
+        return handled
+
+    def _new_incident(
+        self, session: Session, inbound: InboundMail, mail: ParsedMail, key: str, now: datetime
+    ) -> Handled:
+        language = detect_language(
+            f"{mail.subject}\n{mail.clean_text}",
+            supported=self._config.replies.languages,
+            default=self._config.replies.default_language,
+        ).language
+        triage = self._triager.triage(
+            TriageInput(mail.subject, mail.clean_text, language, mail.from_address), now
+        )
+        reference = store.next_reference(
+            session,
+            self._config.company.reference_prefix,
+            now.astimezone(self._config.schedule.zone).year,
+        )
+        incident = self._incident(reference, mail, language, triage, now)
+        session.add(incident)
+        session.flush()
+        message = self._message(mail, inbound, key, now, "new_incident", "", incident)
+        message.language = language
+        session.add(message)
+        session.add(
+            IncidentEvent(
+                incident_id=incident.id,
+                at=now,
+                actor="maildesk",
+                action="created",
+                detail=(
+                    f"category={incident.category} ({incident.category_reason}); "
+                    f"kind={incident.kind}; priority={incident.priority} "
+                    f"({incident.priority_reason}); unsure={incident.unsure}"
+                ),
+            )
+        )
+        replies = self._maybe_reply(session, mail, incident, "ack", now)
+        return Handled(
+            Outcome.NEW_INCIDENT, triage.classification.reason, mail.message_id, reference, replies
+        )
+
+    def _followup(
+        self,
+        session: Session,
+        inbound: InboundMail,
+        mail: ParsedMail,
+        key: str,
+        now: datetime,
+        incident: Incident,
+    ) -> Handled:
+        session.add(self._message(mail, inbound, key, now, "followup", "", incident))
+        incident.last_client_message_at = now
+        incident.updated_at = now
+        reason = "thread-match"
+        if incident.status in ("waiting", "resolved"):
+            session.add(
+                IncidentEvent(
+                    incident_id=incident.id,
+                    at=now,
+                    actor="client",
+                    action="reopened",
+                    detail=f"client wrote while {incident.status}",
+                )
+            )
+            reason = f"thread-match; reopened from {incident.status}"
+            incident.status = "open"
+        replies = 0
+        if self._config.replies.acknowledge_followups:
+            replies = self._maybe_reply(session, mail, incident, "followup", now)
+        return Handled(Outcome.FOLLOWUP, reason, mail.message_id, incident.reference, replies)
+
+    def _maybe_reply(
+        self, session: Session, mail: ParsedMail, incident: Incident, purpose: str, now: datetime
+    ) -> int:
+        """Queue an automatic answer unless the loop guard says no (then log why)."""
+        address = (mail.reply_to or mail.from_address).lower()
+        window = timedelta(hours=self._config.replies.auto_reply_window_hours)
+        recent = store.count_auto_replies(session, address, now - window)
+        suppressed = reply_suppressed_reason(
+            mail, recent, self._config.replies.max_auto_replies_per_sender
+        )
+        if suppressed is not None:
+            session.add(
+                IncidentEvent(
+                    incident_id=incident.id,
+                    at=now,
+                    actor="maildesk",
+                    action="no-reply",
+                    detail=suppressed,
+                )
+            )
+            log.info(
+                "no automatic reply",
+                extra={
+                    "message_id": mail.message_id,
+                    "reference": incident.reference,
+                    "reason": suppressed,
+                },
+            )
+            return 0
+        outgoing = self._compose(mail, incident, purpose, address, now)
+        session.add(
+            OutboxItem(
+                incident_id=incident.id,
+                purpose=purpose,
+                message_id=outgoing.message_id,
+                mail_from=outgoing.mail_from,
+                recipients=",".join(outgoing.recipients),
+                raw=outgoing.raw,
+                status="queued",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        return 1
+
+    def _compose(
+        self, mail: ParsedMail, incident: Incident, purpose: str, address: str, now: datetime
+    ) -> OutgoingMail:
+        company = self._config.company
+        kind = self._config.kind(incident.kind)
+        language = incident.language
+        context = {
+            "reference": incident.reference,
+            "client_name": incident.client_name,
+            "subject": mail.subject,
+            "category": incident.category,
+            "kind_label": kind.label.get(language)
+            or kind.label[self._config.replies.default_language],
+            "priority": incident.priority,
+            "first_response_due": incident.first_response_due,
+            "deadline": incident.resolution_due,
+            "status": incident.status,
+            "now": now,
+            "company": {
+                "name": company.name,
+                "support_address": company.support_address,
+                "phone": company.phone,
+                "website": company.website,
+            },
+            "self_service": [
+                {
+                    "label": link.label.get(language, next(iter(link.label.values()))),
+                    "url": link.url,
+                }
+                for link in self._config.replies.self_service
+            ],
+            "urgent_line": company.urgent_line,
+        }
+        rendered = self._renderer.render(purpose, language, context)
+        return compose_reply(
+            rendered=rendered,
+            sender_name=company.display_name,
+            sender_address=company.support_address,
+            to_address=address,
+            to_name=mail.from_name,
+            reference=incident.reference,
+            language=language,
+            in_reply_to=mail.message_id,
+            references=mail.references,
+            now=now,
+        )
+
+    def _incident(
+        self, reference: str, mail: ParsedMail, language: str, triage: Triage, now: datetime
+    ) -> Incident:
+        c = triage.classification
+        return Incident(
+            reference=reference,
+            status="open",
+            category=c.category,
+            category_confidence=c.confidence,
+            category_reason=c.reason[:200],
+            unsure=triage.unsure,
+            kind=c.kind,
+            kind_reason=c.reason[:200],
+            priority=triage.priority.level,
+            priority_reason=triage.priority.reason[:200],
+            language=language,
+            client_address=(mail.reply_to or mail.from_address).lower(),
+            client_name=mail.from_name[:200],
+            subject=mail.subject[:998],
+            first_response_due=triage.deadline.first_response_due,
+            resolution_due=triage.deadline.resolution_due,
+            deadline_reason=triage.deadline.reason[:200],
+            created_at=now,
+            updated_at=now,
+            last_client_message_at=now,
+        )
+
+    def _message(
+        self,
+        mail: ParsedMail,
+        inbound: InboundMail,
+        key: str,
+        now: datetime,
+        disposition: str,
+        reason: str,
+        incident: Incident | None,
+    ) -> Message:
+        return Message(
+            incident_id=incident.id if incident else None,
+            direction="in",
+            dedup_key=key[:1000],
+            message_id=mail.message_id,
+            disposition=disposition,
+            reason=reason[:200],
+            from_address=mail.from_address[:320],
+            from_name=mail.from_name[:200],
+            to_addresses=", ".join(mail.to),
+            subject=mail.subject[:998],
+            body_text=mail.body_text,
+            clean_text=mail.clean_text,
+            attachments={
+                "files": [
+                    {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                    for a in mail.attachments
+                ]
+            },
+            defects=", ".join(mail.defects),
+            size=mail.raw_size,
+            sha256=mail.sha256,
+            mailbox=inbound.mailbox,
+            uidvalidity=inbound.uidvalidity,
+            uid=inbound.uid,
+            sent_at=mail.date,
+            received_at=now,
+        )
+
+    def _quarantine(
+        self, inbound: InboundMail, reason: str, detail: str, sha256: str | None = None
+    ) -> Handled:
+        digest = sha256 or hashlib.sha256(inbound.raw or b"").hexdigest()
+        with self._db.session() as session:
+            self._advance(session, inbound)
+            exists = session.query(QuarantinedMail.id).filter_by(sha256=digest).first()
+            if exists is None:
+                session.add(
+                    QuarantinedMail(
+                        sha256=digest,
+                        reason=reason,
+                        detail=detail[:2000],
+                        mailbox=inbound.mailbox,
+                        uidvalidity=inbound.uidvalidity,
+                        uid=inbound.uid,
+                        size=inbound.size,
+                        raw=inbound.raw,
+                        created_at=self._clock.now(),
+                    )
+                )
+        handled = Handled(Outcome.QUARANTINED, f"{reason}: {detail}" if detail else reason)
+        log.warning("mail quarantined", extra={"uid": inbound.uid, "reason": handled.reason})
+        return handled
+
+    def _advance(self, session: Session, inbound: InboundMail) -> None:
+        store.save_checkpoint(
+            session, inbound.mailbox, inbound.uidvalidity, inbound.uid, self._clock.now()
+        )
+
+    @staticmethod
+    def _log(handled: Handled) -> None:
+        log.info(
+            f"mail handled: {handled.outcome}",
+            extra={
+                "message_id": handled.message_id,
+                "reference": handled.reference,
+                "outcome": str(handled.outcome),
+                "reason": handled.reason,
+                "replies": handled.replies,
+            },
+        )

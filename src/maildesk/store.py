@@ -1,0 +1,162 @@
+"""Database access: engine and sessions, migrations, and the few queries the pipeline needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from maildesk.model import Checkpoint, Incident, Message, OutboxItem, ReferenceCounter
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class Database:
+    """One engine and its session factory; ``session()`` is a unit of work."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, echo=echo, future=True, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    def ping(self) -> str:
+        with self.engine.connect() as connection:
+            version = connection.exec_driver_sql(
+                "select sqlite_version()"
+                if self.engine.dialect.name == "sqlite"
+                else "show server_version"
+            ).scalar()
+        return f"{self.engine.dialect.name} {version}"
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def next_reference(session: Session, prefix: str, year: int) -> str:
+    """Allocate the next human reference of the year, e.g. ``MD-2026-000123``."""
+    scope = f"{prefix}-{year}"
+    bumped = session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.scope == scope)
+        .values(last=ReferenceCounter.last + 1)
+        .returning(ReferenceCounter.last)
+    ).scalar_one_or_none()
+    if bumped is None:
+        session.add(ReferenceCounter(scope=scope, last=1))
+        session.flush()
+        bumped = 1
+    return f"{scope}-{bumped:06d}"
+
+
+def find_message(session: Session, dedup_key: str) -> Message | None:
+    return session.scalars(select(Message).where(Message.dedup_key == dedup_key)).first()
+
+
+def find_thread_incident(
+    session: Session, references: Sequence[str], message_ids: Sequence[str]
+) -> Incident | None:
+    """The incident a mail answers: by a reference in its subject, else by its thread ids."""
+    if references:
+        found = session.scalars(
+            select(Incident).where(Incident.reference.in_(list(references)))
+        ).first()
+        if found is not None:
+            return found
+    if message_ids:
+        ids = list(message_ids)
+        linked = session.scalars(
+            select(Message.incident_id)
+            .where(Message.message_id.in_(ids), Message.incident_id.is_not(None))
+            .limit(1)
+        ).first()
+        if linked is None:
+            linked = session.scalars(
+                select(OutboxItem.incident_id)
+                .where(OutboxItem.message_id.in_(ids), OutboxItem.incident_id.is_not(None))
+                .limit(1)
+            ).first()
+        if linked is not None:
+            return session.get(Incident, linked)
+    return None
+
+
+def count_auto_replies(session: Session, address: str, since: datetime) -> int:
+    """Automatic replies queued to one address since an instant (loop guard)."""
+    return (
+        session.scalar(
+            select(func.count(OutboxItem.id)).where(
+                OutboxItem.recipients == address,
+                OutboxItem.purpose.in_(("ack", "followup")),
+                OutboxItem.created_at >= since,
+            )
+        )
+        or 0
+    )
+
+
+def get_checkpoint(session: Session, mailbox: str) -> Checkpoint | None:
+    return session.get(Checkpoint, mailbox)
+
+
+def save_checkpoint(
+    session: Session, mailbox: str, uidvalidity: int, uid: int, now: datetime
+) -> None:
+    """Advance (never rewind) the checkpoint of a mailbox under the given UIDVALIDITY."""
+    current = session.get(Checkpoint, mailbox)
+    if current is None:
+        session.add(
+            Checkpoint(mailbox=mailbox, uidvalidity=uidvalidity, last_uid=uid, updated_at=now)
+        )
+    elif current.uidvalidity != uidvalidity:
+        current.uidvalidity, current.last_uid, current.updated_at = uidvalidity, uid, now
+    elif uid > current.last_uid:
+        current.last_uid, current.updated_at = uid, now
+
+
+def incidents_query(status: str | None = None, search: str | None = None) -> Any:
+    query = select(Incident).order_by(Incident.id.desc())
+    if status:
+        query = query.where(Incident.status == status)
+    if search:
+        like = f"%{search}%"
+        query = query.where(or_(Incident.subject.ilike(like), Incident.client_address.ilike(like)))
+    return query
