@@ -1,0 +1,145 @@
+"""The demo: a local mail stack, realistic client mails, the daemon acknowledging them.
+
+Run through ``bash scripts/demo.sh`` (which installs maildesk first). Everything lives in
+``var/demo/`` and the mail stack is stopped at the end (``--keep`` leaves it running).
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from maildesk.cli import main as maildesk
+from maildesk.model import Incident, Message, OutboxItem
+from maildesk.store import Database
+from maildesk.testing.mailstack import MailStack
+from maildesk.testing.stackconfig import SUPPORT, write_stack_config
+
+REPO = Path(__file__).resolve().parents[1]
+MAILS = REPO / "demo" / "mails"
+FOLLOWUP = "14-re-sigue-sin-internet.eml"
+
+
+def banner(text: str) -> None:
+    print(f"\n\033[1m== {text} ==\033[0m", flush=True)
+
+
+def wait_until(what: str, predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"demo: timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def counts(database: Database) -> tuple[int, int, int]:
+    with database.session() as session:
+        messages = session.scalar(select(func.count(Message.id))) or 0
+        incidents = session.scalar(select(func.count(Incident.id))) or 0
+        pending = session.scalar(
+            select(func.count(OutboxItem.id)).where(OutboxItem.status != "sent")
+        ) or 0
+    return messages, incidents, pending
+
+
+def sender_of(raw: bytes) -> str:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    return msg["From"].addresses[0].addr_spec
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dir", default=str(REPO / "var" / "demo"), help="working folder")
+    parser.add_argument("--keep", action="store_true", help="leave the mail stack running")
+    args = parser.parse_args()
+    work = Path(args.dir)
+    work.mkdir(parents=True, exist_ok=True)
+    for stale in work.glob("maildesk.db*"):
+        stale.unlink()
+
+    banner("Starting the local mail stack (Dovecot IMAP + Postfix SMTP on 127.0.0.1)")
+    stack = MailStack.start(work / "mailstack")
+    daemon: subprocess.Popen[bytes] | None = None
+    try:
+        config_path = write_stack_config(
+            work / "maildesk.toml", imap_port=stack.imap_port, smtp_port=stack.smtp_port,
+            database_url=f"sqlite:///{work / 'maildesk.db'}",
+        )
+        for user in ("support@maildesk.test", *{sender_of(p.read_bytes())
+                                                 for p in MAILS.glob("*.eml")}):
+            stack.empty(user)
+        banner(f"maildesk check  (config: {config_path})")
+        maildesk(["--config", str(config_path), "check"])
+
+        banner("Starting the daemon: maildesk run")
+        log_path = work / "daemon.log"
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "maildesk.cli", "--config", str(config_path), "run"],
+            stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        database = Database(f"sqlite:///{work / 'maildesk.db'}")
+        wait_until("the daemon to start", lambda: "connected to mailbox" in log_path.read_text())
+
+        banner("Clients write to support@maildesk.test")
+        files = sorted(p for p in MAILS.glob("*.eml") if p.name != FOLLOWUP)
+        for path in files:
+            raw = path.read_bytes()
+            stack.deliver(raw, to=SUPPORT, mail_from=sender_of(raw))
+            print(f"  sent {path.name}")
+        wait_until("every mail to be handled",
+                   lambda: counts(database)[0] == len(files) and counts(database)[2] == 0)
+
+        banner("A client answers the acknowledgement (follow-up on the same incident)")
+        [first_ack] = stack.wait_for_messages("bar.pepe@clientes.test", 1)
+        ack = email.message_from_bytes(first_ack, policy=email.policy.default)
+        reference = ack["X-Maildesk-Reference"]
+        raw = (MAILS / FOLLOWUP).read_bytes()
+        raw = re.sub(rb"MD-\d{4}-\d{6}", reference.encode(), raw)
+        raw = raw.replace(b"<md.20261125T074713.9f8e7d@maildesk.test>", ack["Message-ID"].encode())
+        stack.deliver(raw, to=SUPPORT, mail_from="bar.pepe@clientes.test")
+        print(f"  sent {FOLLOWUP} (Re: [{reference}])")
+        wait_until("the follow-up", lambda: counts(database)[0] == len(files) + 1
+                   and counts(database)[2] == 0)
+        database.dispose()
+    finally:
+        if daemon is not None:
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=30)
+    try:
+        banner("Daemon log (last lines)")
+        print("\n".join(log_path.read_text().splitlines()[-8:]))
+
+        banner("maildesk incidents list")
+        maildesk(["--config", str(config_path), "incidents", "list"])
+
+        banner(f"maildesk incidents show {reference}")
+        maildesk(["--config", str(config_path), "incidents", "show", reference])
+
+        banner("The acknowledgement as bar.pepe@clientes.test received it (fetched over IMAP)")
+        received = stack.wait_for_messages("bar.pepe@clientes.test", 1)[0]
+        msg = email.message_from_bytes(received, policy=email.policy.default)
+        for name in ("From", "To", "Subject", "Date", "Message-ID", "In-Reply-To",
+                     "References", "Auto-Submitted", "Content-Language"):
+            print(f"{name}: {msg[name]}")
+        print()
+        print(msg.get_body(preferencelist=("plain",)).get_content())
+    finally:
+        if not args.keep:
+            banner("Stopping the mail stack")
+            stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""``maildesk check``: can we reach everything the configuration names?"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import aiosmtplib
+
+from maildesk.config import Config, ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def check_imap(config: Config) -> CheckResult:
+    from maildesk.intake import CONNECTION_ERRORS, ImapMailbox
+
+    cfg = config.imap
+    where = f"{cfg.host}:{cfg.port} as {cfg.username}"
+    try:
+        mailbox = ImapMailbox(cfg, cfg.resolve_password())
+        mailbox.connect()
+        try:
+            state = mailbox.select()
+            idle = "IDLE offered" if mailbox.supports_idle() else "no IDLE: polling"
+        finally:
+            mailbox.close()
+    except ConfigError as exc:
+        return CheckResult("imap", False, f"{where}: {exc}")
+    except CONNECTION_ERRORS as exc:
+        return CheckResult("imap", False, f"{where}: {type(exc).__name__}: {exc}")
+    return CheckResult(
+        "imap", True, f"{where}, folder {cfg.folder}: {state.exists} mail(s), {idle}"
+    )
+
+
+async def _smtp(config: Config) -> str:
+    cfg = config.smtp
+    client = aiosmtplib.SMTP(
+        hostname=cfg.host,
+        port=cfg.port,
+        timeout=cfg.timeout_seconds,
+        use_tls=cfg.security == "ssl",
+        start_tls=cfg.security == "starttls",
+    )
+    await client.connect()
+    try:
+        if cfg.username:
+            await client.login(cfg.username, cfg.resolve_password())
+        code, _ = await client.noop()
+    finally:
+        await client.quit()
+    return f"NOOP {code}"
+
+
+def check_smtp(config: Config) -> CheckResult:
+    cfg = config.smtp
+    where = f"{cfg.host}:{cfg.port}"
+    try:
+        answer = asyncio.run(_smtp(config))
+    except ConfigError as exc:
+        return CheckResult("smtp", False, f"{where}: {exc}")
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        return CheckResult("smtp", False, f"{where}: {type(exc).__name__}: {exc}")
+    return CheckResult("smtp", True, f"{where} answers ({answer})")
+
+
+def check_database(config: Config) -> CheckResult:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from maildesk.store import Database
+
+    try:
+        database = Database(config.database.url)
+        database.migrate()
+        detail = database.ping()
+        database.dispose()
+    except SQLAlchemyError as exc:
+        return CheckResult("database", False, f"{type(exc).__name__}: {exc}")
+    return CheckResult("database", True, f"{detail}, schema up to date")
+
+
+def check_templates(config: Config) -> CheckResult:
+    from maildesk.render import TemplateRenderer
+
+    renderer = TemplateRenderer(
+        config.templates_dir,
+        timezone=config.schedule.timezone,
+        languages=config.replies.languages,
+        default_language=config.replies.default_language,
+    )
+    found = renderer.available()
+    missing = [
+        f"{name}/{lang}"
+        for name in ("ack", "followup")
+        for lang in config.replies.languages
+        if (name, lang) not in found
+    ]
+    if missing:
+        return CheckResult("templates", False, f"missing: {', '.join(missing)}")
+    return CheckResult("templates", True, f"{len(found)} template(s) in {config.templates_dir}")
+
+
+def run_checks(config: Config) -> list[CheckResult]:
+    return [check_database(config), check_templates(config), check_imap(config), check_smtp(config)]

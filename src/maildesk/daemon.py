@@ -1,0 +1,135 @@
+"""Wiring: build the parts from the configuration and run them under asyncio.
+
+IMAP intake runs in a worker thread (imapclient blocks); the outbox sender is async.
+The intake wakes the sender as soon as a reply has been committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from maildesk.clock import Clock
+from maildesk.config import Config
+from maildesk.intake import ImapMailbox, IntakeRunner
+from maildesk.outbox import AiosmtplibSession, DrainResult, OutboxSender, SessionFactory
+from maildesk.pipeline import Pipeline
+from maildesk.render import TemplateRenderer
+from maildesk.store import Database
+from maildesk.triage import Triager, default_triager
+
+log = logging.getLogger("maildesk.daemon")
+
+
+@dataclass
+class Parts:
+    config: Config
+    clock: Clock
+    database: Database
+    pipeline: Pipeline
+    sender: OutboxSender
+    mailbox_factory: Callable[[], ImapMailbox]
+
+
+def build_parts(
+    config: Config,
+    clock: Clock,
+    *,
+    database: Database | None = None,
+    triager: Triager | None = None,
+    smtp_sessions: SessionFactory | None = None,
+    mailbox_factory: Callable[[], ImapMailbox] | None = None,
+) -> Parts:
+    """Everything the daemon needs; each part can be replaced (tests, benchmarks)."""
+    database = database or Database(config.database.url)
+    database.migrate()
+    renderer = TemplateRenderer(
+        config.templates_dir,
+        timezone=config.schedule.timezone,
+        languages=config.replies.languages,
+        default_language=config.replies.default_language,
+    )
+    pipeline = Pipeline(config, database, triager or default_triager(config), renderer, clock)
+    if smtp_sessions is None:
+        smtp_password = config.smtp.resolve_password()
+
+        def smtp_sessions() -> AiosmtplibSession:
+            return AiosmtplibSession(config.smtp, smtp_password)
+
+    if mailbox_factory is None:
+        imap_password = config.imap.resolve_password()
+
+        def mailbox_factory() -> ImapMailbox:
+            return ImapMailbox(config.imap, imap_password)
+
+    sender = OutboxSender(database, config.smtp, smtp_sessions, clock)
+    return Parts(config, clock, database, pipeline, sender, mailbox_factory)
+
+
+@dataclass(frozen=True, slots=True)
+class OnceSummary:
+    outcomes: dict[str, int]
+    sent: DrainResult
+
+
+class Daemon:
+    """``run()`` until stopped (SIGTERM/SIGINT), or ``run_once()`` for what is waiting."""
+
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+        self._stop: asyncio.Event | None = None
+        self._runner: IntakeRunner | None = None
+
+    def _runner_for(self, wake: Callable[[], None]) -> IntakeRunner:
+        return IntakeRunner(
+            self.parts.config.imap,
+            self.parts.mailbox_factory,
+            self.parts.pipeline,
+            self.parts.database,
+            on_committed=wake,
+        )
+
+    async def run_once(self) -> OnceSummary:
+        runner = self._runner_for(lambda: None)
+        await asyncio.to_thread(self.parts.sender.release_expired)
+        stats = await asyncio.to_thread(runner.run_once)
+        sent = await self.parts.sender.drain()
+        log.info(
+            "run --once finished",
+            extra={
+                "outcomes": stats.outcomes,
+                "sent": sent.sent,
+                "retried": sent.retried,
+                "failed": sent.failed,
+            },
+        )
+        return OnceSummary(dict(stats.outcomes), sent)
+
+    async def run(self, *, install_signals: bool = True) -> None:
+        loop = asyncio.get_running_loop()
+        self._stop = stop = asyncio.Event()
+        wake = asyncio.Event()
+        self._runner = runner = self._runner_for(lambda: loop.call_soon_threadsafe(wake.set))
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.request_stop)
+        log.info("maildesk started", extra={"folder": self.parts.config.imap.folder})
+        intake = asyncio.ensure_future(asyncio.to_thread(runner.run_forever))
+        sender = asyncio.ensure_future(self.parts.sender.run(stop, wake))
+        await stop.wait()
+        log.info("stopping: finishing the mail in hand")
+        runner.stop()
+        await asyncio.gather(intake, sender)
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        log.info("maildesk stopped")
+
+    def request_stop(self) -> None:
+        if self._runner is not None:
+            self._runner.stop()
+        if self._stop is not None:
+            self._stop.set()

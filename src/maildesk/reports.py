@@ -1,0 +1,208 @@
+"""Read-only views for the CLI: incident rows, one incident in full, the quarantine."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from maildesk.config import Config
+from maildesk.model import Incident, IncidentEvent, Message, OutboxItem, QuarantinedMail
+from maildesk.store import Database, incidents_query
+
+
+def _local(value: datetime | None, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).isoformat(timespec="minutes") if value else ""
+
+
+def _row(incident: Incident, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "reference": incident.reference,
+        "status": incident.status,
+        "category": incident.category,
+        "confidence": round(incident.category_confidence, 3),
+        "unsure": incident.unsure,
+        "kind": incident.kind,
+        "priority": incident.priority,
+        "language": incident.language,
+        "client": incident.client_address,
+        "client_name": incident.client_name,
+        "subject": incident.subject,
+        "created_at": _local(incident.created_at, zone),
+        "acknowledged_at": _local(incident.acknowledged_at, zone),
+        "first_response_due": _local(incident.first_response_due, zone),
+        "resolution_due": _local(incident.resolution_due, zone),
+    }
+
+
+def incident_rows(
+    database: Database, config: Config, status: str | None, search: str | None, limit: int
+) -> list[dict[str, Any]]:
+    with database.session() as session:
+        incidents = session.scalars(incidents_query(status, search).limit(limit)).all()
+        return [_row(i, config.schedule.zone) for i in incidents]
+
+
+def incident_detail(database: Database, config: Config, reference: str) -> dict[str, Any] | None:
+    zone = config.schedule.zone
+    with database.session() as session:
+        incident = session.scalars(
+            select(Incident).where(Incident.reference == reference.upper())
+        ).first()
+        if incident is None:
+            return None
+        detail = _row(incident, zone)
+        detail["reasons"] = {
+            "category": incident.category_reason,
+            "kind": incident.kind_reason,
+            "priority": incident.priority_reason,
+            "deadline": incident.deadline_reason,
+        }
+        messages = session.scalars(
+            select(Message).where(Message.incident_id == incident.id).order_by(Message.id)
+        ).all()
+        detail["messages"] = [
+            {
+                "received_at": _local(m.received_at, zone),
+                "from": m.from_address,
+                "subject": m.subject,
+                "disposition": m.disposition,
+                "message_id": m.message_id,
+                "attachments": (m.attachments or {}).get("files", []),
+                "text": m.clean_text,
+            }
+            for m in messages
+        ]
+        replies = session.scalars(
+            select(OutboxItem).where(OutboxItem.incident_id == incident.id).order_by(OutboxItem.id)
+        ).all()
+        detail["replies"] = [
+            {
+                "purpose": r.purpose,
+                "to": r.recipients,
+                "status": r.status,
+                "attempts": r.attempts,
+                "sent_at": _local(r.sent_at, zone),
+                "message_id": r.message_id,
+                "last_error": r.last_error,
+            }
+            for r in replies
+        ]
+        events = session.scalars(
+            select(IncidentEvent)
+            .where(IncidentEvent.incident_id == incident.id)
+            .order_by(IncidentEvent.id)
+        ).all()
+        detail["events"] = [
+            {"at": _local(e.at, zone), "actor": e.actor, "action": e.action, "detail": e.detail}
+            for e in events
+        ]
+        return detail
+
+
+def quarantine_rows(database: Database) -> list[dict[str, Any]]:
+    with database.session() as session:
+        rows = session.scalars(select(QuarantinedMail).order_by(QuarantinedMail.id)).all()
+        return [
+            {
+                "id": q.id,
+                "reason": q.reason,
+                "detail": q.detail,
+                "mailbox": q.mailbox,
+                "uid": q.uid,
+                "size": q.size,
+                "kept_bytes": q.raw is not None,
+                "at": q.created_at.isoformat(timespec="seconds"),
+            }
+            for q in rows
+        ]
+
+
+def print_incident_table(rows: list[dict[str, Any]], console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title=f"{len(rows)} incident(s)", show_lines=False)
+    for column in (
+        "Reference",
+        "Status",
+        "Category",
+        "Kind",
+        "Prio",
+        "Lang",
+        "Client",
+        "Subject",
+        "Due",
+    ):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        category = row["category"] + (" ?" if row["unsure"] else "")
+        table.add_row(
+            row["reference"],
+            row["status"],
+            category,
+            row["kind"],
+            row["priority"],
+            row["language"],
+            row["client"],
+            row["subject"][:60],
+            row["resolution_due"].replace("T", " "),
+        )
+    console.print(table)
+
+
+def print_incident_detail(detail: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(f"[bold]{detail['reference']}[/bold]  {detail['subject']}")
+    for key in (
+        "status",
+        "category",
+        "confidence",
+        "unsure",
+        "kind",
+        "priority",
+        "language",
+        "client",
+        "client_name",
+        "created_at",
+        "acknowledged_at",
+        "first_response_due",
+        "resolution_due",
+    ):
+        console.print(f"  {key:19} {detail[key]}")
+    for key, reason in detail["reasons"].items():
+        console.print(f"  why {key:15} {reason}")
+    console.print("[bold]Messages[/bold]")
+    for m in detail["messages"]:
+        console.print(f"  {m['received_at']}  {m['from']}  ({m['disposition']})  {m['subject']}")
+        for a in m["attachments"]:
+            console.print(f"      📎 {a['filename']} {a['content_type']} {a['size']} B")
+    console.print("[bold]Replies[/bold]")
+    for r in detail["replies"]:
+        console.print(
+            f"  {r['purpose']:8} → {r['to']}  {r['status']} after {r['attempts']} "
+            f"attempt(s) {r['sent_at']} {r['last_error']}"
+        )
+    console.print("[bold]History[/bold]")
+    for e in detail["events"]:
+        console.print(f"  {e['at']}  {e['actor']:8} {e['action']:10} {e['detail']}")
+
+
+def print_quarantine_table(rows: list[dict[str, Any]], console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title=f"{len(rows)} quarantined mail(s)")
+    for column in ("Id", "At", "Reason", "Detail", "Folder", "UID", "Size"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["at"],
+            r["reason"],
+            r["detail"][:80],
+            r["mailbox"],
+            str(r["uid"]),
+            str(r["size"]),
+        )
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Helpers for tests and demos (local mail stack, fixtures)."""

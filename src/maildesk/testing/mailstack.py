@@ -1,0 +1,276 @@
+"""Python wrapper around ``scripts/mailstack.sh`` (private Dovecot + Postfix on 127.0.0.1).
+
+Typical use in a pytest fixture::
+
+    directory = make_stack_directory()
+    stack = MailStack.start(directory, imap_port=11143, smtp_port=11025, lmtp_port=11024)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+The stack needs root. Every parent of ``directory`` must be searchable by the ``postfix``,
+``dovecot`` and ``mail`` system users, so pytest's ``tmp_path`` (mode 0700) does not work:
+use :func:`make_stack_directory`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import smtplib
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from imapclient import IMAPClient
+
+SCRIPT_ENV = "MAILDESK_MAILSTACK_SCRIPT"
+DEFAULT_IMAP_PORT = 10143
+DEFAULT_SMTP_PORT = 10025
+DEFAULT_LMTP_PORT = 10024
+PASSWORD = "secret"
+
+#: Mailboxes the script always creates (all with password ``secret``).
+DEFAULT_USERS: tuple[str, ...] = (
+    "support@maildesk.test",
+    "distribuidor@maildesk.test",
+    "tecnico@operador.test",
+    "cdf@operador.test",
+    "cliente1@clientes.test",
+    "cliente2@clientes.test",
+    "cliente3@clientes.test",
+    "cliente4@clientes.test",
+    "cliente5@clientes.test",
+    "bar.pepe@clientes.test",
+    "gestoria.llobregat@clientes.test",
+    "hotel.marina@clientes.test",
+    "clinica.sol@clientes.test",
+    "ferreteria.garcia@clientes.test",
+    "autoreply@clientes.test",
+    "mailer-daemon@clientes.test",
+)
+
+# Start may have to apt-get install Dovecot and Postfix on a fresh machine.
+_START_TIMEOUT = 900.0
+_COMMAND_TIMEOUT = 60.0
+_NETWORK_TIMEOUT = 10.0
+_ENDPOINTS = re.compile(r"imap=(?P<ih>[^:\s]+):(?P<ip>\d+) smtp=(?P<sh>[^:\s]+):(?P<sp>\d+)")
+
+
+def script_path() -> Path:
+    """Return the path of ``mailstack.sh`` (env ``MAILDESK_MAILSTACK_SCRIPT`` wins)."""
+    override = os.environ.get(SCRIPT_ENV)
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[3] / "scripts" / "mailstack.sh"
+
+
+def make_stack_directory(prefix: str = "maildesk-mailstack-") -> Path:
+    """Create a fresh stack directory under /tmp that the daemons' users can reach."""
+    base = "/tmp" if os.path.isdir("/tmp") else None
+    directory = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    directory.chmod(0o755)
+    return directory
+
+
+def remove_stack_directory(directory: Path) -> None:
+    """Delete a (stopped) stack directory, ignoring errors."""
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _run_script(
+    command: str,
+    directory: Path,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = _COMMAND_TIMEOUT,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``mailstack.sh COMMAND --dir DIRECTORY``; raise RuntimeError with its output."""
+    script = script_path()
+    if not script.is_file():
+        raise RuntimeError(f"mail stack script not found: {script} (set {SCRIPT_ENV})")
+    full_env = {**os.environ, **(env or {})}
+    try:
+        result = subprocess.run(
+            ["bash", str(script), command, "--dir", str(directory)],
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        output = exc.output if isinstance(exc.output, str) else ""
+        raise RuntimeError(
+            f"mailstack.sh {command} timed out after {timeout:.0f}s\n{output}"
+        ) from exc
+    if check and result.returncode != 0:
+        raise RuntimeError(
+            f"mailstack.sh {command} --dir {directory} failed (exit {result.returncode}):\n"
+            f"{result.stdout}"
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class MailStack:
+    """A running local mail stack: IMAP (Dovecot) and SMTP (Postfix) on loopback."""
+
+    directory: Path
+    imap_host: str
+    imap_port: int
+    smtp_host: str
+    smtp_port: int
+    password: str = PASSWORD
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        directory: Path,
+        *,
+        imap_port: int = DEFAULT_IMAP_PORT,
+        smtp_port: int = DEFAULT_SMTP_PORT,
+        lmtp_port: int = DEFAULT_LMTP_PORT,
+        extra_users: Iterable[str] = (),
+        timeout: float = _START_TIMEOUT,
+    ) -> MailStack:
+        """Start the stack in ``directory`` (idempotent) and return its endpoints."""
+        directory = Path(directory).resolve()
+        env = {
+            "MAILSTACK_IMAP_PORT": str(imap_port),
+            "MAILSTACK_SMTP_PORT": str(smtp_port),
+            "MAILSTACK_LMTP_PORT": str(lmtp_port),
+            "MAILSTACK_EXTRA_USERS": " ".join(extra_users),
+        }
+        result = _run_script("start", directory, env=env, timeout=timeout)
+        # An already running stack keeps the ports it was started with: trust its output.
+        matches = list(_ENDPOINTS.finditer(result.stdout))
+        if matches:
+            found = matches[-1]
+            return cls(
+                directory=directory,
+                imap_host=found["ih"],
+                imap_port=int(found["ip"]),
+                smtp_host=found["sh"],
+                smtp_port=int(found["sp"]),
+            )
+        return cls(directory, "127.0.0.1", imap_port, "127.0.0.1", smtp_port)
+
+    def stop(self) -> None:
+        """Stop Dovecot and Postfix; safe to call when already stopped."""
+        _run_script("stop", self.directory)
+
+    def stop_smtp(self) -> None:
+        """Stop only Postfix (its queue is kept)."""
+        _run_script("stop-smtp", self.directory)
+
+    def start_smtp(self) -> None:
+        """Start Postfix again and flush whatever was queued."""
+        _run_script("start-smtp", self.directory)
+
+    def is_running(self) -> bool:
+        """True when both Dovecot and Postfix of this directory are running."""
+        return _run_script("status", self.directory, check=False).returncode == 0
+
+    def __enter__(self) -> MailStack:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- IMAP helpers --------------------------------------------------------------------------
+
+    def imap_client(self, user: str) -> IMAPClient:
+        """Return an IMAP client logged in as ``user`` (caller must ``logout()``)."""
+        client = IMAPClient(
+            self.imap_host, port=self.imap_port, ssl=False, timeout=_NETWORK_TIMEOUT
+        )
+        try:
+            client.login(user, self.password)
+        except Exception:
+            client.shutdown()
+            raise
+        return client
+
+    def message_count(self, user: str, folder: str = "INBOX") -> int:
+        """Number of messages in ``folder`` of ``user``."""
+        client = self.imap_client(user)
+        try:
+            return int(client.folder_status(folder, [b"MESSAGES"])[b"MESSAGES"])
+        finally:
+            client.logout()
+
+    def wait_for_messages(
+        self, user: str, count: int, folder: str = "INBOX", timeout: float = 15.0
+    ) -> list[bytes]:
+        """Poll until ``folder`` holds at least ``count`` messages; return them in UID order.
+
+        Messages are fetched with ``BODY.PEEK[]`` so their ``\\Seen`` flag is left alone.
+        Raises TimeoutError when they do not arrive in time.
+        """
+        deadline = time.monotonic() + timeout
+        client = self.imap_client(user)
+        try:
+            while True:
+                client.select_folder(folder, readonly=True)
+                uids = sorted(client.search("ALL"))
+                if len(uids) >= count:
+                    fetched = client.fetch(uids, ["BODY.PEEK[]"])
+                    return [bytes(fetched[uid][b"BODY[]"]) for uid in uids]
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(
+                        f"{user}/{folder}: {len(uids)} message(s) after {timeout}s, "
+                        f"expected {count}"
+                    )
+                time.sleep(0.1)
+        finally:
+            client.logout()
+
+    def empty(self, user: str, folders: Sequence[str] = ("INBOX", "Processed")) -> None:
+        """Delete every message in the given folders of ``user`` (test isolation)."""
+        client = self.imap_client(user)
+        try:
+            for folder in folders:
+                if not client.folder_exists(folder):
+                    continue
+                client.select_folder(folder)
+                uids = client.search("ALL")
+                if uids:
+                    client.delete_messages(uids)
+                    client.expunge()
+        finally:
+            client.logout()
+
+    def append(
+        self, user: str, raw: bytes, folder: str = "INBOX", flags: Sequence[str] = ()
+    ) -> None:
+        """Store ``raw`` directly in ``folder`` of ``user`` with IMAP APPEND (no SMTP)."""
+        client = self.imap_client(user)
+        try:
+            client.append(folder, raw, flags=tuple(flags))
+        finally:
+            client.logout()
+
+    # -- SMTP helper ---------------------------------------------------------------------------
+
+    def deliver(self, raw: bytes, to: str | Sequence[str], mail_from: str) -> None:
+        """Submit ``raw`` to the stack's SMTP server (smtplib errors propagate)."""
+        recipients = [to] if isinstance(to, str) else list(to)
+        with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=_NETWORK_TIMEOUT) as smtp:
+            smtp.sendmail(mail_from, recipients, raw)

@@ -1,0 +1,81 @@
+"""A maildesk configuration pointing at the local mail stack (demo, tests, benchmarks)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+EXAMPLE = REPO / "config.example.toml"
+
+SUPPORT = "support@maildesk.test"
+DISTRIBUTOR = "distribuidor@maildesk.test"
+TECHNICAL = "tecnico@operador.test"
+BILLING = "cdf@operador.test"
+
+
+def _set(text: str, section: str, key: str, value: str) -> str:
+    """Replace ``key = …`` inside ``[section]`` of the example file (keeps its comments)."""
+    pattern = re.compile(
+        rf"(^\[{re.escape(section)}\][^\[]*?^){re.escape(key)}\s*=.*?$", re.M | re.S
+    )
+    new, count = pattern.subn(lambda m: f"{m.group(1)}{key} = {value}", text, count=1)
+    if count != 1:
+        raise KeyError(f"[{section}] {key} not found in {EXAMPLE}")
+    return new
+
+
+def stack_config_text(
+    *,
+    imap_port: int,
+    smtp_port: int,
+    database_url: str,
+    password: str = "secret",
+    processed_folder: str = "Processed",
+    backoff_initial_seconds: float = 1.0,
+    poll_interval_seconds: float = 2.0,
+    log_format: str = "text",
+    extra: str = "",
+) -> str:
+    """The example configuration with the stack's addresses, ports and test-friendly timings."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace('templates_dir = "templates"', f'templates_dir = "{REPO / "templates"}"')
+    text = text.replace('models_dir = "models"', f'models_dir = "{REPO / "models"}"')
+    for key, value in {
+        "host": '"127.0.0.1"',
+        "port": str(imap_port),
+        "security": '"none"',
+        "username": f'"{SUPPORT}"',
+        "password_env": "",
+        "processed_folder": f'"{processed_folder}"',
+        "poll_interval_seconds": str(poll_interval_seconds),
+        "reconnect_initial_seconds": "0.2",
+        "reconnect_max_seconds": "2",
+    }.items():
+        text = _set(text, "imap", key, value)
+    for key, value in {
+        "host": '"127.0.0.1"',
+        "port": str(smtp_port),
+        "security": '"none"',
+        "username": '""',
+        "password_env": "",
+        "backoff_initial_seconds": str(backoff_initial_seconds),
+        "backoff_max_seconds": "10",
+        "poll_interval_seconds": "1",
+        "sending_lease_seconds": "30",
+    }.items():
+        text = _set(text, "smtp", key, value)
+    text = re.sub(r"^password_env = $", f'password = "{password}"', text, flags=re.M)
+    text = _set(text, "database", "url", f'"{database_url}"')
+    text = _set(text, "company", "support_address", f'"{SUPPORT}"')
+    text = _set(text, "company", "distributor_address", f'"{DISTRIBUTOR}"')
+    text = _set(text, "company", "own_addresses", '["noreply@maildesk.test"]')
+    text = _set(text, "routing", "technical_service", f'"{TECHNICAL}"')
+    text = _set(text, "routing", "billing_centre", f'"{BILLING}"')
+    text = _set(text, "logging", "format", f'"{log_format}"')
+    return text + extra
+
+
+def write_stack_config(path: Path, **kwargs: object) -> Path:
+    path.write_text(stack_config_text(**kwargs), encoding="utf-8")  # type: ignore[arg-type]
+    return path

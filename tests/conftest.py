@@ -1,0 +1,65 @@
+"""Shared fixtures: the real mail stack (once per session), clean mailboxes, configs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from maildesk.config import Config, load_config
+from maildesk.testing.mailstack import MailStack, make_stack_directory, remove_stack_directory
+from maildesk.testing.stackconfig import write_stack_config
+
+USERS = (
+    "support@maildesk.test",
+    "distribuidor@maildesk.test",
+    "tecnico@operador.test",
+    "cdf@operador.test",
+    "cliente1@clientes.test",
+    "cliente2@clientes.test",
+    "cliente3@clientes.test",
+    "bar.pepe@clientes.test",
+    "autoreply@clientes.test",
+    "mailer-daemon@clientes.test",
+)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[MailStack]:
+    """Dovecot + Postfix on 127.0.0.1, started by the project's own script."""
+    base = int(os.environ.get("MAILDESK_TEST_PORT_BASE", "12000"))
+    directory = make_stack_directory()
+    running = MailStack.start(
+        directory,
+        imap_port=base + 143,
+        smtp_port=base + 25,
+        lmtp_port=base + 24,
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+        remove_stack_directory(directory)
+
+
+@pytest.fixture
+def mail(stack: MailStack) -> Iterator[MailStack]:
+    """The stack with every test mailbox emptied before the test."""
+    stack.start_smtp()  # a previous test may have stopped it
+    for user in USERS:
+        stack.empty(user)
+    yield stack
+
+
+@pytest.fixture
+def stack_config(tmp_path: Path, mail: MailStack) -> Config:
+    path = write_stack_config(
+        tmp_path / "maildesk.toml",
+        imap_port=mail.imap_port,
+        smtp_port=mail.smtp_port,
+        database_url=f"sqlite:///{tmp_path / 'maildesk.db'}",
+        backoff_initial_seconds=0.3,
+    )
+    return load_config(path)
