@@ -46,9 +46,10 @@ def counts(database: Database) -> tuple[int, int, int]:
     with database.session() as session:
         messages = session.scalar(select(func.count(Message.id))) or 0
         incidents = session.scalar(select(func.count(Incident.id))) or 0
-        pending = session.scalar(
-            select(func.count(OutboxItem.id)).where(OutboxItem.status != "sent")
-        ) or 0
+        pending = (
+            session.scalar(select(func.count(OutboxItem.id)).where(OutboxItem.status != "sent"))
+            or 0
+        )
     return messages, incidents, pending
 
 
@@ -72,11 +73,15 @@ def main() -> int:
     daemon: subprocess.Popen[bytes] | None = None
     try:
         config_path = write_stack_config(
-            work / "maildesk.toml", imap_port=stack.imap_port, smtp_port=stack.smtp_port,
+            work / "maildesk.toml",
+            imap_port=stack.imap_port,
+            smtp_port=stack.smtp_port,
             database_url=f"sqlite:///{work / 'maildesk.db'}",
         )
-        for user in ("support@maildesk.test", *{sender_of(p.read_bytes())
-                                                 for p in MAILS.glob("*.eml")}):
+        for user in (
+            "support@maildesk.test",
+            *{sender_of(p.read_bytes()) for p in MAILS.glob("*.eml")},
+        ):
             stack.empty(user)
         banner(f"maildesk check  (config: {config_path})")
         maildesk(["--config", str(config_path), "check"])
@@ -85,7 +90,8 @@ def main() -> int:
         log_path = work / "daemon.log"
         daemon = subprocess.Popen(
             [sys.executable, "-m", "maildesk.cli", "--config", str(config_path), "run"],
-            stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
+            stdout=log_path.open("wb"),
+            stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         database = Database(f"sqlite:///{work / 'maildesk.db'}")
@@ -97,8 +103,10 @@ def main() -> int:
             raw = path.read_bytes()
             stack.deliver(raw, to=SUPPORT, mail_from=sender_of(raw))
             print(f"  sent {path.name}")
-        wait_until("every mail to be handled",
-                   lambda: counts(database)[0] == len(files) and counts(database)[2] == 0)
+        wait_until(
+            "every mail to be handled",
+            lambda: counts(database)[0] == len(files) and counts(database)[2] == 0,
+        )
 
         banner("A client answers the acknowledgement (follow-up on the same incident)")
         [first_ack] = stack.wait_for_messages("bar.pepe@clientes.test", 1)
@@ -109,8 +117,10 @@ def main() -> int:
         raw = raw.replace(b"<md.20261125T074713.9f8e7d@maildesk.test>", ack["Message-ID"].encode())
         stack.deliver(raw, to=SUPPORT, mail_from="bar.pepe@clientes.test")
         print(f"  sent {FOLLOWUP} (Re: [{reference}])")
-        wait_until("the follow-up", lambda: counts(database)[0] == len(files) + 1
-                   and counts(database)[2] == 0)
+        wait_until(
+            "the follow-up",
+            lambda: counts(database)[0] == len(files) + 1 and counts(database)[2] == 0,
+        )
         database.dispose()
     finally:
         if daemon is not None:
@@ -129,8 +139,17 @@ def main() -> int:
         banner("The acknowledgement as bar.pepe@clientes.test received it (fetched over IMAP)")
         received = stack.wait_for_messages("bar.pepe@clientes.test", 1)[0]
         msg = email.message_from_bytes(received, policy=email.policy.default)
-        for name in ("From", "To", "Subject", "Date", "Message-ID", "In-Reply-To",
-                     "References", "Auto-Submitted", "Content-Language"):
+        for name in (
+            "From",
+            "To",
+            "Subject",
+            "Date",
+            "Message-ID",
+            "In-Reply-To",
+            "References",
+            "Auto-Submitted",
+            "Content-Language",
+        ):
             print(f"{name}: {msg[name]}")
         print()
         print(msg.get_body(preferencelist=("plain",)).get_content())

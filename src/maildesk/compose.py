@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -38,6 +38,7 @@ def compose_reply(
     in_reply_to: str | None,
     references: tuple[str, ...],
     now: datetime,
+    zone: tzinfo,
 ) -> OutgoingMail:
     """An automatic answer (RFC 3834) in the client's thread, carrying the reference."""
     domain = sender_address.rsplit("@", 1)[-1]
@@ -54,7 +55,7 @@ def compose_reply(
         # the SMTP server has the last word and a refusal is logged by the outbox.
         msg["To"] = to_address
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(now)
+    msg["Date"] = format_datetime(now.astimezone(zone))
     msg["Message-ID"] = f"<{message_id}>"
     if in_reply_to:
         msg["In-Reply-To"] = f"<{in_reply_to}>"
@@ -65,7 +66,7 @@ def compose_reply(
     msg["X-Auto-Response-Suppress"] = "All"
     msg[LOOP_HEADER] = sender_address
     msg["X-Maildesk-Reference"] = reference
-    msg["Content-Language"] = language
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")
+    msg["Content-Language"] = language  # after set_content, which drops Content-* headers
     return OutgoingMail(message_id, sender_address, (to_address,), msg.as_bytes())

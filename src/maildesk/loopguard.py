@@ -16,7 +16,7 @@ LOOP_HEADER = "X-Maildesk-Loop"
 
 _ROBOT_LOCALPARTS = re.compile(
     r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply|bounces?|"
-    r"notifications?|listserv|majordomo|mail-daemon)([+.\-].*)?$"
+    r"notifications?|listserv|majordomo|mail-daemon)([+=\-].*)?$"
 )
 _BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 

@@ -1,14 +1,36 @@
 """MIME bytes → ``ParsedMail``: decoded headers, readable body text, attachments.
 
 Pure: no I/O. A mail that cannot be read at all raises ``UnparseableMail`` with a
-machine-readable reason; everything else degrades (unknown charsets are decoded with
-replacement and recorded in ``defects``).
+machine-readable reason; everything else degrades (unknown or lying charsets are decoded
+as UTF-8, else windows-1252, with replacement, and recorded in ``defects``).
+
+The MIME tree is parsed with ``policy.compat32``: it is ~5x faster than ``policy.default``
+and its header access never raises. ``policy.default``'s strict header parser is used only
+for From and Reply-To, inside a guard. A forwarded ``message/rfc822`` part is listed as an
+attachment named after its subject and its text is appended to ``body_text`` under
+``FORWARD_MARKER`` (except inside a ``multipart/report`` bounce, where it is the returned
+original, not the client's words).
 """
 
 from __future__ import annotations
 
+import base64
+import email
+import email.policy
+import email.utils
+import hashlib
+import html
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from email.message import Message
+
+from inscriptis import get_text
+from inscriptis.css_profiles import CSS_PROFILES
+from inscriptis.model.config import ParserConfig
+
+from maildesk import quotes
+from maildesk._decode import decode_bytes, decode_header_value, raw_header_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,5 +86,330 @@ class UnparseableMail(Exception):
         self.detail = detail
 
 
+FORWARD_MARKER = quotes.FORWARD_MARKER
+
+_MAX_DEPTH = 16
+_SNIFF_BYTES = 1024
+_HEADER_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+_MESSAGE_ID = re.compile(r"<\s*([^<>\s]+)\s*>")
+_ADDR_SPEC = re.compile(r"[^\s<>(),;:\"@\[\]]+@[^\s<>(),;:\"@\[\]]+")
+_ANGLE = re.compile(r"<([^<>]*)>")
+_TAG = re.compile(r"<[^>]*>")
+_PATH_SEP = re.compile(r"[\\/]")
+_CONTROL_CHAR = re.compile(r"[\x00-\x1f\x7f]")
+_BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+_FORWARD_TYPES = ("message/rfc822", "message/global")
+_HTML_CONFIG = ParserConfig(css=CSS_PROFILES["strict"])
+
+
 def parse_mail(raw: bytes) -> ParsedMail:
-    raise NotImplementedError  # implemented by the parsing work
+    """Parse raw RFC 5322 bytes; raise ``UnparseableMail`` only when they are not a mail."""
+    _sniff(raw)
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+        if not message.keys():
+            raise UnparseableMail("no-headers", "parser found no header section")
+        return _build(message, raw)
+    except UnparseableMail:
+        raise
+    except Exception as exc:  # a parser bug on hostile input: quarantine it, never crash intake
+        raise UnparseableMail("parser-error", f"{type(exc).__name__}: {exc}") from exc
+
+
+def _sniff(raw: bytes) -> None:
+    """Reject bytes that are not a mail: empty, binary, or not starting with a header line."""
+    if not raw.strip():
+        raise UnparseableMail("empty", f"{len(raw)} bytes")
+    head = raw[:_SNIFF_BYTES]
+    end = _HEADER_END.search(head)
+    header = head[: end.start()] if end else head  # a binary body is fine, binary headers not
+    controls = len(_CONTROL_BYTE.findall(header))
+    if controls * 20 > len(header):
+        raise UnparseableMail("binary", f"{controls} control bytes in the first {len(header)}")
+    lines = head.split(b"\n", 2)
+    first = lines[1] if lines[0].startswith(b"From ") and len(lines) > 1 else lines[0]
+    if not _HEADER_LINE.match(first):
+        raise UnparseableMail("no-headers", f"first line {first[:40]!r}")
+
+
+@dataclass
+class _Parts:
+    """What one walk over a MIME tree found (mutable, private to parsing)."""
+
+    plain: str | None = None
+    html: str | None = None
+    forwards: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+
+
+def _build(message: Message, raw: bytes) -> ParsedMail:
+    defects: list[str] = []
+    headers: list[tuple[str, str]] = []
+    first_raw: dict[str, str] = {}
+    for name, value in message.raw_items():
+        decoded = decode_header_value(str(value))
+        headers.append((name, decoded.text))
+        first_raw.setdefault(name.lower(), str(value))
+        defects.extend(f"header:{name.lower()}:{d}" for d in decoded.defects)
+
+    subject = _fold(_decoded(first_raw.get("subject")))
+    sender = _first_address("from", first_raw.get("from"), defects)
+    reply_to = _first_address("reply-to", first_raw.get("reply-to"), defects)
+    to = _address_list(_all_headers(message, "to"), defects)
+    cc = _address_list(_all_headers(message, "cc"), defects)
+    date = _date(first_raw.get("date"), defects)
+    parts = _Parts()
+    _walk(message, parts, depth=0, in_report=False)
+    body_text, source = _compose_body(parts)
+    defects.extend(parts.defects)
+
+    return ParsedMail(
+        message_id=next(iter(_message_ids(first_raw.get("message-id"))), None),
+        in_reply_to=_message_ids(first_raw.get("in-reply-to")),
+        references=_message_ids(first_raw.get("references")),
+        subject=subject,
+        from_address=sender[1] if sender else "",
+        from_name=sender[0] if sender else "",
+        reply_to=reply_to[1] if reply_to else None,
+        to=to,
+        cc=cc,
+        date=date,
+        return_path=_return_path(first_raw.get("return-path")),
+        headers=tuple(headers),
+        content_type=message.get_content_type(),
+        body_text=body_text,
+        body_html=parts.html,
+        clean_text=quotes.clean_reply(body_text, forwarded=quotes.is_forward_subject(subject)),
+        attachments=tuple(parts.attachments),
+        defects=tuple(dict.fromkeys(defects)),
+        raw_size=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        extra={"body_source": source},
+    )
+
+
+def _decoded(value: str | None) -> str:
+    return decode_header_value(str(value)).text if value is not None else ""
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _first_address(name: str, value: str | None, defects: list[str]) -> tuple[str, str] | None:
+    """(display name, lower-cased addr-spec) of the first address with an "@", else None."""
+    if value is None:
+        return None
+    text = raw_header_text(str(value)).text
+    try:
+        header = email.policy.default.header_factory(name, text)
+        found = [(a.display_name, a.addr_spec) for a in header.addresses]
+        defects.extend(f"header:{name}:{type(d).__name__}" for d in header.defects)
+    except Exception:  # the strict parser chokes on some real-world headers: fall back
+        defects.append(f"header:{name}:unreadable")
+        found = []
+    for display, spec in found:
+        if _ADDR_SPEC.fullmatch(spec):
+            return _fold(display), spec.lower()
+    for display, spec in email.utils.getaddresses([text]):
+        if _ADDR_SPEC.fullmatch(spec):
+            return _fold(decode_header_value(display).text), spec.lower()
+    bare = _ADDR_SPEC.search(text)
+    if bare:
+        return "", bare.group(0).lower()
+    defects.append(f"header:{name}:no-address")
+    return None
+
+
+def _address_list(values: list[str], defects: list[str]) -> tuple[str, ...]:
+    """Lower-cased addr-specs of To/Cc (cheap parser: lists can be long, names unused)."""
+    texts = [raw_header_text(str(v)).text for v in values]
+    try:
+        pairs = email.utils.getaddresses(texts)
+    except Exception:  # getaddresses is lenient, but the input is hostile
+        defects.append("header:address-list:unreadable")
+        return ()
+    return tuple(dict.fromkeys(spec.lower() for _, spec in pairs if _ADDR_SPEC.fullmatch(spec)))
+
+
+def _message_ids(value: str | None) -> tuple[str, ...]:
+    """Ids in angle brackets (junk between them ignored); a lone bare token is accepted."""
+    if value is None:
+        return ()
+    text = raw_header_text(str(value)).text
+    found = _MESSAGE_ID.findall(text)
+    if found:
+        return tuple(dict.fromkeys(found))
+    token = text.strip()
+    return (token,) if token and not any(c.isspace() for c in token) else ()
+
+
+def _date(value: str | None, defects: list[str]) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(raw_header_text(str(value)).text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        defects.append("header:date:unparseable")
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _return_path(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = raw_header_text(str(value)).text
+    match = _ANGLE.search(text)
+    return (match.group(1) if match else text).strip().lower()
+
+
+def _walk(part: Message, parts: _Parts, *, depth: int, in_report: bool) -> None:
+    """Collect body texts, attachments and defects from ``part`` and its children."""
+    if depth > _MAX_DEPTH:
+        parts.defects.append("mime-too-deep")
+        return
+    try:
+        ctype = part.get_content_type()
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            if ctype in _FORWARD_TYPES:
+                _message_part(part, payload, parts, depth=depth, in_report=in_report)
+            elif part.get_content_maintype() != "message":  # delivery-status etc. are data
+                in_report = in_report or ctype == "multipart/report"
+                for child in payload:
+                    if isinstance(child, Message):
+                        _walk(child, parts, depth=depth + 1, in_report=in_report)
+        else:
+            _leaf(part, ctype, parts)
+    except Exception as exc:  # one unreadable part must not cost us the rest of the mail
+        parts.defects.append(f"part-unreadable:{type(exc).__name__}")
+    parts.defects.extend(type(d).__name__ for d in part.defects)
+
+
+def _leaf(part: Message, ctype: str, parts: _Parts) -> None:
+    """A single part: the body text/HTML, an attachment, or inline text we do not use."""
+    if ctype.startswith("multipart/"):  # boundary missing: the parser left the body as text
+        ctype = "text/plain"
+    disposition = part.get_content_disposition()
+    filename = _filename(part, parts)
+    inline_text = ctype.startswith("text/") and disposition != "attachment" and not filename
+    if not inline_text:
+        parts.attachments.append(Attachment(filename, ctype, len(_payload(part))))
+    elif ctype == "text/plain" and parts.plain is None:
+        text = _body_text(part, parts)
+        parts.plain = text if text.strip() else None
+    elif ctype == "text/html" and parts.html is None:
+        parts.html = _body_text(part, parts)
+
+
+def _payload(part: Message) -> bytes:
+    """Transfer-decoded payload bytes (base64 / quoted-printable undone)."""
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
+def _filename(part: Message, parts: _Parts) -> str:
+    """Decoded file name (RFC 2231 and RFC 2047), last path component only; "" when none."""
+    try:
+        name = part.get_filename()
+    except Exception:
+        parts.defects.append("attachment-filename-unreadable")
+        return ""
+    if not name:
+        return ""
+    decoded = decode_header_value(str(name))
+    parts.defects.extend(f"filename:{d}" for d in decoded.defects)
+    return _CONTROL_CHAR.sub("", _PATH_SEP.split(decoded.text)[-1]).strip()
+
+
+def _body_text(part: Message, parts: _Parts) -> str:
+    decoded = decode_bytes(_payload(part), part.get_content_charset())
+    parts.defects.extend(decoded.defects)
+    return _normalize_text(decoded.text)
+
+
+def _normalize_text(text: str) -> str:
+    """LF newlines, no NULs (PostgreSQL rejects them), no trailing spaces, no blank edges."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return _TRAILING_SPACE.sub("\n", text).strip()
+
+
+def _message_part(
+    part: Message, payload: list[Message], parts: _Parts, *, depth: int, in_report: bool
+) -> None:
+    """A message/rfc822 part: an attachment, and forwarded text unless it is a bounce."""
+    if not payload or not isinstance(payload[0], Message):
+        return
+    inner = _unwrap_base64(part, payload[0], parts)
+    found = _Parts()
+    _walk(inner, found, depth=depth + 1, in_report=False)
+    subject = _fold(_decoded(_first_header(inner, "subject")))
+    filename = _filename(part, parts) or _PATH_SEP.sub("-", subject or "forwarded-message") + ".eml"
+    parts.attachments.append(Attachment(filename, part.get_content_type(), _size(inner, parts)))
+    parts.attachments.extend(found.attachments)
+    if not in_report:
+        lines = [FORWARD_MARKER]
+        for label in ("From", "Date", "Subject", "To", "Cc"):
+            value = _first_header(inner, label)
+            if value is not None:
+                lines.append(f"{label}: {_fold(_decoded(value))}")
+        text, _ = _compose_body(found)
+        parts.forwards.append("\n".join(lines) + "\n\n" + text)
+    parts.defects.extend(found.defects)
+
+
+def _unwrap_base64(part: Message, inner: Message, parts: _Parts) -> Message:
+    """A base64-encoded message/rfc822 is parsed as a header-less body; decode and reparse."""
+    encoding = (_first_header(part, "content-transfer-encoding") or "").strip().lower()
+    if encoding != "base64" or inner.keys():
+        return inner
+    try:
+        data = base64.b64decode(inner.as_bytes())
+        return email.message_from_bytes(data, policy=email.policy.compat32)
+    except Exception:
+        parts.defects.append("forwarded-base64-unreadable")
+        return inner
+
+
+def _all_headers(message: Message, name: str) -> list[str]:
+    """Raw values (8-bit kept as surrogates) of every header called ``name``."""
+    lowered = name.lower()
+    return [str(v) for k, v in message.raw_items() if k.lower() == lowered]
+
+
+def _first_header(message: Message, name: str) -> str | None:
+    return next(iter(_all_headers(message, name)), None)
+
+
+def _size(message: Message, parts: _Parts) -> int:
+    try:
+        return len(message.as_bytes())
+    except Exception:
+        parts.defects.append("forwarded-size-unknown")
+        return 0
+
+
+def _compose_body(parts: _Parts) -> tuple[str, str]:
+    """(body text, where it came from): text/plain, else HTML as text, then forwards."""
+    if parts.plain is not None:
+        main, source = parts.plain, "text/plain"
+    elif parts.html is not None and parts.html.strip():
+        main, source = _html_to_text(parts.html, parts), "text/html"
+    else:
+        main, source = "", "none"
+    blocks = [main] if main else []
+    blocks.extend(parts.forwards)
+    return "\n\n".join(blocks), source
+
+
+def _html_to_text(markup: str, parts: _Parts) -> str:
+    try:
+        text = get_text(markup, _HTML_CONFIG)
+    except Exception:  # lxml refuses some documents; a crude strip still gives the words
+        parts.defects.append("html-unreadable")
+        text = html.unescape(_TAG.sub(" ", markup))
+    return _BLANK_RUN.sub("\n\n", _normalize_text(text))

@@ -303,6 +303,7 @@ class Pipeline:
             in_reply_to=mail.message_id,
             references=mail.references,
             now=now,
+            zone=self._config.schedule.zone,
         )
 
     def _incident(

@@ -122,8 +122,14 @@ def quarantine_rows(database: Database) -> list[dict[str, Any]]:
         ]
 
 
+def _console() -> Console:
+    """Wide enough for the tables when the output is a file or a pipe."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
 def print_incident_table(rows: list[dict[str, Any]], console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or _console()
     table = Table(title=f"{len(rows)} incident(s)", show_lines=False)
     for column in (
         "Reference",
@@ -154,7 +160,7 @@ def print_incident_table(rows: list[dict[str, Any]], console: Console | None = N
 
 
 def print_incident_detail(detail: dict[str, Any], console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or _console()
     console.print(f"[bold]{detail['reference']}[/bold]  {detail['subject']}")
     for key in (
         "status",
@@ -191,7 +197,7 @@ def print_incident_detail(detail: dict[str, Any], console: Console | None = None
 
 
 def print_quarantine_table(rows: list[dict[str, Any]], console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or _console()
     table = Table(title=f"{len(rows)} quarantined mail(s)")
     for column in ("Id", "At", "Reason", "Detail", "Folder", "UID", "Size"):
         table.add_column(column, overflow="fold")

@@ -21,7 +21,7 @@ pytestmark = [
 
 # Non-default ports so these tests never clash with a stack started for the demo.
 PORTS = {"imap_port": 11143, "smtp_port": 11025, "lmtp_port": 11024}
-STOP_PORTS = {"imap_port": 12143, "smtp_port": 12025, "lmtp_port": 12024}
+STOP_PORTS = {"imap_port": 11243, "smtp_port": 11225, "lmtp_port": 11224}
 
 
 def _message(subject: str, to: str, sender: str = "cliente1@clientes.test") -> bytes:
