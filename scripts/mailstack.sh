@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Private Dovecot (IMAP + LMTP) and Postfix (SMTP) stack on 127.0.0.1 for tests and the demo.
 #
-# Usage: scripts/mailstack.sh start|stop|status|stop-smtp|start-smtp [--dir DIR]
+# Usage: scripts/mailstack.sh start|stop|status|stop-smtp|start-smtp|stop-imap|start-imap [--dir DIR]
 #
 #   DIR      state directory (default: $MAILSTACK_DIR or ./var/mailstack). Configs, mail,
 #            the Postfix queue, logs and PID files all live here. Every parent of DIR must be
@@ -38,7 +38,7 @@ die() {
 }
 
 usage() {
-    echo "usage: $0 start|stop|status|stop-smtp|start-smtp [--dir DIR]" >&2
+    echo "usage: $0 start|stop|status|stop-smtp|start-smtp|stop-imap|start-imap [--dir DIR]" >&2
     exit 2
 }
 
@@ -56,7 +56,7 @@ while [[ $# -gt 0 ]]; do
         *) usage ;;
     esac
 done
-case "$CMD" in start | stop | status | stop-smtp | start-smtp) ;; *) usage ;; esac
+case "$CMD" in start | stop | status | stop-smtp | start-smtp | stop-imap | start-imap) ;; *) usage ;; esac
 for p in "$IMAP_PORT" "$SMTP_PORT" "$LMTP_PORT" "$TIMEOUT"; do
     [[ "$p" =~ ^[0-9]+$ ]] || die "not a number: '$p'"
 done
@@ -730,6 +730,28 @@ cmd_start_smtp() {
     print_endpoints
 }
 
+cmd_stop_imap() {
+    [[ -d "$DIR" ]] || die "$DIR does not exist"
+    lock_dir
+    load_ports
+    stop_daemons dovecot
+    log "dovecot stopped ($DIR)"
+}
+
+cmd_start_imap() {
+    [[ -f "$DOVECOT_CONF" ]] || die "no dovecot config in $DIR: run '$0 start' first"
+    lock_dir
+    load_ports
+    start_dovecot
+    wait_ready IMAP "$IMAP_PORT"
+    # Mail Postfix deferred while LMTP was down is delivered now, not at its next retry.
+    if postfix_pid >/dev/null; then
+        postqueue -c "$PF_CONF_DIR" -f </dev/null >/dev/null 2>&1 9>&- || true
+    fi
+    log "dovecot running (pid $(read_pid "$DOVECOT_PIDFILE"))"
+    print_endpoints
+}
+
 cmd_status() {
     local pid rc=0
     load_ports
@@ -755,4 +777,6 @@ case "$CMD" in
     status) cmd_status ;;
     stop-smtp) cmd_stop_smtp ;;
     start-smtp) cmd_start_smtp ;;
+    stop-imap) cmd_stop_imap ;;
+    start-imap) cmd_start_imap ;;
 esac

@@ -135,7 +135,15 @@ class ImapMailbox:
             self.client.add_flags(list(uids), [HANDLED_KEYWORD])
             return
         if self.client.has_capability("MOVE"):
-            self.client.move(list(uids), folder)
+            try:
+                self.client.move(list(uids), folder)
+            except IMAPClientError as exc:
+                if "EXPUNGEISSUED" not in str(exc) and "no longer exist" not in str(exc):
+                    raise
+                # Another worker moved some of them first: what is left is moved now.
+                remaining = self.client.search(["UID", ",".join(map(str, uids))])
+                if remaining:
+                    self.client.move(remaining, folder)
         else:
             self.client.copy(list(uids), folder)
             self.client.delete_messages(list(uids))
@@ -162,17 +170,33 @@ class ImapMailbox:
         if self._config.idle and self.supports_idle():
             client = self.client
             client.idle()
+            ended = False
             try:
                 deadline = time.monotonic() + seconds
+                quick_empty = 0
                 while not stop.is_set() and time.monotonic() < deadline:
+                    started = time.monotonic()
                     responses = client.idle_check(timeout=min(1.0, seconds))
+                    if any(_is_bye(r) for r in responses):
+                        ended = True
+                        raise ConnectionError(f"server ended the session: {responses}")
                     if any(_is_news(r) for r in responses):
                         return
+                    # A dead socket reads as "ready, nothing there" at once, forever.
+                    quick_empty = quick_empty + 1 if time.monotonic() - started < 0.05 else 0
+                    if quick_empty >= 20:
+                        ended = True
+                        raise ConnectionError("connection closed during IDLE")
             finally:
-                client.idle_done()
+                if not ended:
+                    client.idle_done()
         else:
             stop.wait(seconds)
             self.client.noop()
+
+
+def _is_bye(response: object) -> bool:
+    return isinstance(response, tuple) and bool(response) and response[0] == b"BYE"
 
 
 def _is_news(response: object) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -16,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from maildesk.model import Checkpoint, Incident, Message, OutboxItem, ReferenceCounter
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_ALEMBIC_LOCK = threading.Lock()
+_MIGRATION_LOCK_ID = 0x6D61696C6465736B & 0x7FFFFFFFFFFFFFFF  # "maildesk"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -51,12 +55,31 @@ class Database:
             session.close()
 
     def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+        """Bring the schema to the newest Alembic revision.
+
+        Several daemons may start at once: Alembic's module state is guarded by a process
+        lock, and the database by an advisory lock (PostgreSQL) or a lock file (SQLite).
+        """
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with _ALEMBIC_LOCK, self._schema_lock(), self.engine.begin() as connection:
+            if self.engine.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})")
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
+
+    @contextmanager
+    def _schema_lock(self) -> Iterator[None]:
+        database = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.migrate-lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def ping(self) -> str:
         with self.engine.connect() as connection:

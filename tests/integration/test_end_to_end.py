@@ -5,54 +5,20 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-from email.message import EmailMessage
-from email.utils import make_msgid
 
 import pytest
-from maildesk.testing.mailstack import MailStack
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from maildesk.clock import SystemClock
 from maildesk.config import Config
-from maildesk.daemon import Daemon, OnceSummary, build_parts
+from maildesk.daemon import build_parts
 from maildesk.model import Incident, Message, OutboxItem
 from maildesk.store import Database
+from maildesk.testing.mailstack import MailStack
+from maildesk.testing.stackconfig import SUPPORT
+from maildesk.testing.support import client_mail, count_rows, run_once
 
 pytestmark = pytest.mark.stack
-
-SUPPORT = "support@maildesk.test"
-
-
-def client_mail(
-    sender: str, subject: str, body: str, *, headers: dict[str, str] | None = None
-) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = f"Pepe Martínez <{sender}>"
-    msg["To"] = SUPPORT
-    msg["Subject"] = subject
-    msg["Message-ID"] = make_msgid(domain="clientes.test")
-    msg["Date"] = email.utils.format_datetime(email.utils.localtime())
-    for key, value in (headers or {}).items():
-        msg[key] = value
-    msg.set_content(body)
-    return msg
-
-
-def run_once(config: Config) -> OnceSummary:
-    parts = build_parts(config, SystemClock())
-    try:
-        return asyncio.run(Daemon(parts).run_once())
-    finally:
-        parts.database.dispose()
-
-
-def count(config: Config, model: type, *where: object) -> int:
-    db = Database(config.database.url)
-    try:
-        with db.session() as session:
-            return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
-    finally:
-        db.dispose()
 
 
 def parse(raw: bytes) -> email.message.EmailMessage:
@@ -119,10 +85,10 @@ def test_auto_reply_is_logged_without_incident_or_reply(
 
     assert summary.outcomes == {"ignored": 1}
     assert summary.sent.sent == 0
-    assert count(stack_config, Incident) == 0
-    assert count(stack_config, OutboxItem) == 0
+    assert count_rows(stack_config, Incident) == 0
+    assert count_rows(stack_config, OutboxItem) == 0
     assert (
-        count(
+        count_rows(
             stack_config,
             Message,
             Message.disposition == "ignored",
@@ -163,7 +129,7 @@ def test_restart_and_redelivery_process_nothing_twice(
     summary = run_once(stack_config)
 
     assert summary.outcomes == {"duplicate": 2, "new_incident": 1}
-    assert count(stack_config, Incident) == 2
+    assert count_rows(stack_config, Incident) == 2
     assert mail.message_count("cliente1@clientes.test") == 1
     assert len(mail.wait_for_messages("cliente2@clientes.test", 1)) == 1
     assert mail.message_count(SUPPORT) == 0
@@ -195,9 +161,9 @@ def test_reply_from_client_attaches_to_its_incident(mail: MailStack, stack_confi
     summary = run_once(stack_config)
 
     assert summary.outcomes == {"followup": 1}
-    assert count(stack_config, Incident) == 1
+    assert count_rows(stack_config, Incident) == 1
     assert (
-        count(
+        count_rows(
             stack_config,
             Message,
             Message.disposition == "followup",
@@ -230,8 +196,8 @@ def test_smtp_outage_delays_acknowledgements_then_delivers_each_once(
 
     assert down.outcomes == {"new_incident": 3}
     assert down.sent.sent == 0 and down.sent.retried >= 1
-    assert count(stack_config, OutboxItem, OutboxItem.status == "queued") == 3
-    assert count(stack_config, OutboxItem, OutboxItem.last_error != "") >= 1
+    assert count_rows(stack_config, OutboxItem, OutboxItem.status == "queued") == 3
+    assert count_rows(stack_config, OutboxItem, OutboxItem.last_error != "") >= 1
     assert all(mail.message_count(s) == 0 for s in senders)
 
     mail.start_smtp()
@@ -250,7 +216,7 @@ def test_smtp_outage_delays_acknowledgements_then_delivers_each_once(
     parts.database.dispose()
     for sender in senders:
         assert len(mail.wait_for_messages(sender, 1)) == 1
-    assert count(stack_config, OutboxItem, OutboxItem.status == "sent") == 3
+    assert count_rows(stack_config, OutboxItem, OutboxItem.status == "sent") == 3
     # And nothing more arrives later.
     assert run_once(stack_config).sent.sent == 0
     assert [mail.message_count(s) for s in senders] == [1, 1, 1]

@@ -179,6 +179,14 @@ class MailStack:
         """Start Postfix again and flush whatever was queued."""
         _run_script("start-smtp", self.directory)
 
+    def stop_imap(self) -> None:
+        """Stop only Dovecot (mail is kept): the daemon must reconnect when it is back."""
+        _run_script("stop-imap", self.directory)
+
+    def start_imap(self) -> None:
+        """Start Dovecot again with the same mailboxes."""
+        _run_script("start-imap", self.directory)
+
     def is_running(self) -> bool:
         """True when both Dovecot and Postfix of this directory are running."""
         return _run_script("status", self.directory, check=False).returncode == 0

@@ -1,0 +1,56 @@
+"""Small helpers shared by the integration tests, the demo and the benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+from sqlalchemy import func, select
+
+from maildesk.clock import Clock, SystemClock
+from maildesk.config import Config
+from maildesk.daemon import Daemon, OnceSummary, build_parts
+from maildesk.store import Database
+from maildesk.testing.stackconfig import SUPPORT
+
+
+def client_mail(
+    sender: str,
+    subject: str,
+    body: str,
+    *,
+    name: str = "Pepe Martínez",
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """A plain client mail to the support address, with a fresh Message-ID."""
+    msg = EmailMessage()
+    msg["From"] = f"{name} <{sender}>"
+    msg["To"] = SUPPORT
+    msg["Subject"] = subject
+    msg["Message-ID"] = make_msgid(domain="clientes.test")
+    msg["Date"] = email.utils.format_datetime(email.utils.localtime())
+    for key, value in (headers or {}).items():
+        msg[key] = value
+    msg.set_content(body)
+    return msg
+
+
+def run_once(config: Config, clock: Clock | None = None) -> OnceSummary:
+    """``maildesk run --once`` in-process, on its own database connection."""
+    parts = build_parts(config, clock or SystemClock())
+    try:
+        return asyncio.run(Daemon(parts).run_once())
+    finally:
+        parts.database.dispose()
+
+
+def count_rows(config: Config, model: type, *where: Any) -> int:
+    database = Database(config.database.url)
+    try:
+        with database.session() as session:
+            return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+    finally:
+        database.dispose()

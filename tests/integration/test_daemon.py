@@ -1,0 +1,235 @@
+"""The daemon as it runs in production: IDLE, SIGTERM, reconnects, crashes, quarantine."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from maildesk.clock import SystemClock
+from maildesk.config import Config
+from maildesk.daemon import Daemon, build_parts
+from maildesk.intake import QUARANTINE_KEYWORD, ImapMailbox
+from maildesk.model import Incident, OutboxItem, QuarantinedMail
+from maildesk.store import Database
+from maildesk.testing.mailstack import MailStack
+from maildesk.testing.stackconfig import SUPPORT
+from maildesk.testing.support import client_mail, count_rows, run_once
+
+pytestmark = pytest.mark.stack
+
+
+def wait_for(what: str, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def daemon_process(
+    stack_config: Config, tmp_path: Path
+) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+    """Starts ``maildesk run`` as a real process; always stopped at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+    config_path = tmp_path / "maildesk.toml"
+
+    def start() -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"daemon{len(started)}.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "maildesk.cli", "--config", str(config_path), "run"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def log_text(tmp_path: Path, index: int = 0) -> str:
+    return (tmp_path / f"daemon{index}.log").read_text()
+
+
+def test_daemon_acknowledges_pushed_mail_and_stops_cleanly_on_sigterm(
+    mail: MailStack,
+    stack_config: Config,
+    daemon_process: Callable[[], subprocess.Popen[bytes]],
+    tmp_path: Path,
+) -> None:
+    proc = daemon_process()
+    wait_for("IDLE", lambda: "mode=idle" in log_text(tmp_path))
+    for sender in ("cliente1@clientes.test", "cliente2@clientes.test"):
+        mail.deliver(
+            client_mail(sender, "Sin línea fija", "No tenemos tono en la línea fija.").as_bytes(),
+            to=SUPPORT,
+            mail_from=sender,
+        )
+    # Pushed by IDLE: the acknowledgements arrive without any polling interval passing
+    # (the configured poll interval is far longer than this wait).
+    assert stack_config.imap.idle_renew_seconds > 60
+    mail.wait_for_messages("cliente1@clientes.test", 1, timeout=10)
+    mail.wait_for_messages("cliente2@clientes.test", 1, timeout=10)
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    text = log_text(tmp_path)
+    assert "maildesk stopped" in text
+    assert "reference=MD-" in text and "message_id=" in text
+    assert count_rows(stack_config, Incident) == 2
+
+
+def test_daemon_reconnects_when_the_imap_server_comes_back(
+    mail: MailStack,
+    stack_config: Config,
+    daemon_process: Callable[[], subprocess.Popen[bytes]],
+    tmp_path: Path,
+) -> None:
+    proc = daemon_process()
+    wait_for("IDLE", lambda: "mode=idle" in log_text(tmp_path))
+    mail.stop_imap()
+    try:
+        wait_for("the loss to be noticed", lambda: "connection lost" in log_text(tmp_path))
+        # Mail keeps arriving at Postfix, which queues it while Dovecot is down.
+        mail.deliver(
+            client_mail(
+                "cliente3@clientes.test", "Alta de fibra", "¿Cuándo activan la fibra?"
+            ).as_bytes(),
+            to=SUPPORT,
+            mail_from="cliente3@clientes.test",
+        )
+    finally:
+        mail.start_imap()
+    mail.wait_for_messages("cliente3@clientes.test", 1, timeout=30)
+    assert log_text(tmp_path).count("connected to mailbox") >= 2
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    assert count_rows(stack_config, Incident) == 1
+
+
+class CrashAfterCommit(ImapMailbox):
+    """The process 'dies' after the database commit, before the server is told."""
+
+    def mark_handled(self, uids: Sequence[int]) -> None:
+        raise SystemExit("simulated crash between commit and IMAP move")
+
+
+def test_crash_between_commit_and_imap_move_loses_nothing_and_duplicates_nothing(
+    mail: MailStack, stack_config: Config
+) -> None:
+    for sender in ("cliente1@clientes.test", "cliente2@clientes.test"):
+        mail.append(
+            SUPPORT,
+            client_mail(
+                sender, "Recibo devuelto", "El banco nos ha devuelto el recibo."
+            ).as_bytes(),
+        )
+    password = stack_config.imap.resolve_password()
+    parts = build_parts(
+        stack_config,
+        SystemClock(),
+        mailbox_factory=lambda: CrashAfterCommit(stack_config.imap, password),
+    )
+    with pytest.raises(SystemExit):
+        asyncio.run(Daemon(parts).run_once())
+    parts.database.dispose()
+    # Committed, not yet moved, replies not yet sent.
+    assert count_rows(stack_config, Incident) == 2
+    assert mail.message_count(SUPPORT) == 2
+
+    summary = run_once(stack_config)
+
+    assert summary.outcomes == {}  # nothing was handled twice…
+    assert summary.sent.sent == 2  # …the queued replies left…
+    assert mail.message_count(SUPPORT) == 0  # …and the mails were moved.
+    assert mail.message_count(SUPPORT, "Processed") == 2
+    assert count_rows(stack_config, Incident) == 2
+    assert mail.message_count("cliente1@clientes.test") == 1
+
+
+def test_unreadable_and_huge_mail_are_quarantined_and_left_on_the_server(
+    mail: MailStack, stack_config: Config, tmp_path: Path
+) -> None:
+    garbage = b"\x00\x01\x02 this is not a mail \xff\xfe" * 20
+    mail.append(SUPPORT, garbage)
+    huge = client_mail("cliente1@clientes.test", "Fotos del router", "Adjunto fotos.")
+    huge.add_attachment(
+        os.urandom(1_200_000), maintype="image", subtype="jpeg", filename="router.jpg"
+    )
+    mail.append(SUPPORT, huge.as_bytes())
+    text = (
+        Path(tmp_path / "maildesk.toml")
+        .read_text()
+        .replace("max_message_bytes = 25000000", "max_message_bytes = 1000000")
+    )
+    Path(tmp_path / "small.toml").write_text(text)
+    from maildesk.config import load_config
+
+    small = load_config(tmp_path / "small.toml")
+
+    on_server = mail.wait_for_messages(SUPPORT, 2)
+    assert b"this is not a mail" in on_server[0]
+
+    summary = run_once(small)
+
+    assert summary.outcomes == {"quarantined": 2}
+    db = Database(small.database.url)
+    with db.session() as session:
+        rows = session.scalars(select(QuarantinedMail).order_by(QuarantinedMail.uid)).all()
+        assert [r.reason for r in rows] == ["binary", "too-large"]
+        assert rows[0].raw == on_server[0]  # kept whole, as the server holds it
+        assert rows[1].raw is None and rows[1].size > 1_000_000
+    db.dispose()
+    client = mail.imap_client(SUPPORT)
+    client.select_folder("INBOX")
+    flags = client.get_flags(client.search("ALL"))
+    client.logout()
+    assert len(flags) == 2
+    assert all(QUARANTINE_KEYWORD.encode() in f for f in flags.values())
+    # Seen again on the next run: nothing new, nothing lost.
+    assert run_once(small).outcomes == {}
+    assert count_rows(small, QuarantinedMail) == 2
+    assert count_rows(small, OutboxItem) == 0
+
+
+def test_two_daemons_in_threads_share_the_work_without_double_replies(
+    mail: MailStack, stack_config: Config
+) -> None:
+    senders = [f"cliente{i}@clientes.test" for i in (1, 2, 3)]
+    for sender in senders:
+        mail.append(SUPPORT, client_mail(sender, "Tarifa", "Quiero cambiar de tarifa.").as_bytes())
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            run_once(stack_config)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert count_rows(stack_config, Incident) == 3
+    assert count_rows(stack_config, OutboxItem, OutboxItem.status == "sent") == 3
+    for sender in senders:
+        assert len(mail.wait_for_messages(sender, 1)) == 1
+    time.sleep(0.5)
+    assert [mail.message_count(s) for s in senders] == [1, 1, 1]
