@@ -1,0 +1,153 @@
+"""The CLI against a real stack, permanent SMTP refusals, and the demo mails' outcomes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from maildesk.cli import main
+from maildesk.config import Config
+from maildesk.model import Incident, Message, OutboxItem
+from maildesk.store import Database
+from maildesk.testing.mailstack import MailStack
+from maildesk.testing.stackconfig import SUPPORT
+from maildesk.testing.support import client_mail, count_rows, run_once
+
+pytestmark = pytest.mark.stack
+
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "mails"
+
+
+def config_path(config: Config) -> str:
+    return str(Path(config.database.url.removeprefix("sqlite:///")).parent / "maildesk.toml")
+
+
+def test_check_reports_each_connection(
+    mail: MailStack, stack_config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", config_path(stack_config), "check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in out] == ["config", "database", "templates", "imap", "smtp"]
+    assert all(line.startswith("ok") for line in out)
+    assert "IDLE offered" in out[3]
+
+
+def test_check_fails_clearly_when_smtp_is_down(
+    mail: MailStack, stack_config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mail.stop_smtp()
+    assert main(["--config", config_path(stack_config), "check"]) == 1
+    smtp_line = capsys.readouterr().out.splitlines()[-1]
+    assert smtp_line.startswith("FAIL  smtp")
+    assert f"127.0.0.1:{mail.smtp_port}" in smtp_line
+
+
+def test_permanent_refusal_fails_the_reply_at_once_and_keeps_the_incident(
+    mail: MailStack, stack_config: Config
+) -> None:
+    ghost = client_mail(
+        "cliente1@clientes.test",
+        "Factura",
+        "Revisen la factura.",
+        headers={"Reply-To": "ghost@clientes.test"},
+    )
+    mail.append(SUPPORT, ghost.as_bytes())
+
+    summary = run_once(stack_config)
+
+    assert summary.outcomes == {"new_incident": 1}
+    assert summary.sent.failed == 1 and summary.sent.retried == 0
+    db = Database(stack_config.database.url)
+    with db.session() as session:
+        [row] = session.scalars(select(OutboxItem)).all()
+        [incident] = session.scalars(select(Incident)).all()
+    db.dispose()
+    assert row.status == "failed" and row.attempts == 1
+    assert "550" in row.last_error
+    assert incident.client_address == "ghost@clientes.test"
+    assert incident.acknowledged_at is None
+
+
+def test_incidents_list_and_show_for_scripts(
+    mail: MailStack, stack_config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sent = client_mail(
+        "bar.pepe@clientes.test",
+        "Datáfono no conecta",
+        "El datáfono no conecta desde ayer.",
+        name="Pepe Ruiz",
+    )
+    mail.append(SUPPORT, sent.as_bytes())
+    run_once(stack_config)
+    capsys.readouterr()
+
+    assert main(["--config", config_path(stack_config), "incidents", "list", "--json"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    row = json.loads(line)
+    assert row["client"] == "bar.pepe@clientes.test"
+    assert row["client_name"] == "Pepe Ruiz"
+    assert row["kind"] == "card_terminal" and row["category"] == "technical"
+
+    assert (
+        main(
+            ["--config", config_path(stack_config), "incidents", "show", row["reference"], "--json"]
+        )
+        == 0
+    )
+    detail = json.loads(capsys.readouterr().out)
+    assert detail["messages"][0]["message_id"] == sent["Message-ID"].strip("<>")
+    assert detail["replies"][0]["status"] == "sent"
+    assert detail["events"][0]["action"] == "created"
+
+    assert main(["--config", config_path(stack_config), "incidents", "list"]) == 0
+    table = capsys.readouterr().out
+    assert row["reference"] in table and "card_terminal" in table
+    assert main(["--config", config_path(stack_config), "incidents", "show", "MD-1999-000001"]) == 1
+
+
+EXPECTED = {
+    # file prefix: (outcome, language of the reply, category)
+    "01": ("new_incident", "es", "technical"),
+    "02": ("new_incident", "es", "billing"),
+    "04": ("new_incident", "ca", "technical"),
+    "05": ("new_incident", "es", "technical"),
+    "06": ("new_incident", "es", "technical"),
+    "07": ("new_incident", "ca", "technical"),
+    "08": ("new_incident", "en", "technical"),
+    "10": ("new_incident", "ca", "billing"),
+    "11": ("ignored", None, None),
+    "12": ("new_incident", "ca", "billing"),
+    "13": ("new_incident", "en", "technical"),
+}
+
+
+def test_demo_mails_get_the_right_outcome_language_and_category(
+    mail: MailStack, stack_config: Config
+) -> None:
+    files = sorted(p for p in DEMO.glob("*.eml") if p.name[:2] in EXPECTED)
+    for path in files:
+        mail.append(SUPPORT, path.read_bytes())
+
+    summary = run_once(stack_config)
+
+    assert summary.outcomes == {"new_incident": 10, "ignored": 1}
+    db = Database(stack_config.database.url)
+    with db.session() as session:
+        messages = session.scalars(select(Message).order_by(Message.uid)).all()
+        got = {}
+        for path, message in zip(files, messages, strict=True):
+            incident = session.get(Incident, message.incident_id) if message.incident_id else None
+            got[path.name[:2]] = (
+                message.disposition,
+                incident.language if incident else None,
+                incident.category if incident else None,
+            )
+    db.dispose()
+    assert got == EXPECTED
+    # Every incident was acknowledged in its client's language.
+    assert count_rows(stack_config, OutboxItem, OutboxItem.status == "sent") == 10
+    catalan = mail.wait_for_messages("gestoria.llobregat@clientes.test", 2)
+    assert all(b"Content-Language: ca" in raw for raw in catalan)
