@@ -23,7 +23,7 @@ class OutgoingMail:
 
 def new_message_id(domain: str, tag: str) -> str:
     """A Message-ID of our own, fixed before the first send attempt."""
-    return f"{tag}.{uuid.uuid4().hex}@{domain}"
+    return f"{tag}.{uuid.uuid4().hex[:16]}@{domain}"  # short enough not to be folded
 
 
 def compose_reply(

@@ -1,0 +1,162 @@
+"""Python wrapper around ``scripts/postgres.sh`` (a private PostgreSQL on 127.0.0.1).
+
+Typical use in a pytest fixture::
+
+    directory = make_server_directory()
+    server = PostgresServer.start(directory, port=12432)
+    try:
+        url = server.fresh_database("test_one")   # an empty database per test
+        ...
+    finally:
+        server.stop()
+        remove_server_directory(directory)
+
+The server needs root and runs as the ``postgres`` user, which must reach ``directory``:
+pytest's ``tmp_path`` (mode 0700) does not work, use :func:`make_server_directory`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import psycopg
+from psycopg import sql
+
+SCRIPT_ENV = "MAILDESK_POSTGRES_SCRIPT"
+DEFAULT_PORT = 15432
+ROLE = "maildesk"
+
+# Start may have to apt-get install PostgreSQL on a fresh machine.
+_START_TIMEOUT = 900.0
+_COMMAND_TIMEOUT = 60.0
+_CONNECT_TIMEOUT = 10
+_URL = re.compile(r"^url=(?P<url>\S+://[^@\s]+@(?P<host>[^:/\s]+):(?P<port>\d+)/\S+)$", re.M)
+_DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def script_path() -> Path:
+    """Return the path of ``postgres.sh`` (env ``MAILDESK_POSTGRES_SCRIPT`` wins)."""
+    override = os.environ.get(SCRIPT_ENV)
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[3] / "scripts" / "postgres.sh"
+
+
+def make_server_directory(prefix: str = "maildesk-postgres-") -> Path:
+    """Create a fresh directory under /tmp that the ``postgres`` user can reach."""
+    base = "/tmp" if os.path.isdir("/tmp") else None
+    directory = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    directory.chmod(0o755)
+    return directory
+
+
+def remove_server_directory(directory: Path) -> None:
+    """Delete a (stopped) server directory, ignoring errors."""
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _run_script(
+    command: str,
+    directory: Path,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = _COMMAND_TIMEOUT,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``postgres.sh COMMAND --dir DIRECTORY``; raise RuntimeError with its output."""
+    script = script_path()
+    if not script.is_file():
+        raise RuntimeError(f"postgres script not found: {script} (set {SCRIPT_ENV})")
+    try:
+        result = subprocess.run(
+            ["bash", str(script), command, "--dir", str(directory)],
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        output = exc.output if isinstance(exc.output, str) else ""
+        raise RuntimeError(
+            f"postgres.sh {command} timed out after {timeout:.0f}s\n{output}"
+        ) from exc
+    if check and result.returncode != 0:
+        raise RuntimeError(
+            f"postgres.sh {command} --dir {directory} failed (exit {result.returncode}):\n"
+            f"{result.stdout}"
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    """A running private PostgreSQL: role ``maildesk`` owns ``url``'s database."""
+
+    directory: Path
+    port: int
+    url: str
+
+    @classmethod
+    def start(
+        cls, directory: Path, *, port: int = DEFAULT_PORT, timeout: float = _START_TIMEOUT
+    ) -> PostgresServer:
+        """Start the server in ``directory`` (idempotent) and return where it listens."""
+        directory = Path(directory).resolve()
+        result = _run_script("start", directory, env={"PGSTACK_PORT": str(port)}, timeout=timeout)
+        # An already running server keeps the port it was started with: trust its output.
+        found = list(_URL.finditer(result.stdout))
+        if not found:
+            raise RuntimeError(f"postgres.sh start printed no url= line:\n{result.stdout}")
+        return cls(directory, int(found[-1]["port"]), found[-1]["url"])
+
+    def stop(self) -> None:
+        """Stop the server (nothing of it is left running); safe when already stopped."""
+        _run_script("stop", self.directory)
+
+    def is_running(self) -> bool:
+        return _run_script("status", self.directory, check=False).returncode == 0
+
+    def fresh_database(self, name: str) -> str:
+        """Create an empty database ``name`` owned by ``maildesk`` (dropping any old one).
+
+        Returns its SQLAlchemy URL, so that each test can have a database of its own.
+        """
+        if not _DATABASE_NAME.fullmatch(name):
+            raise ValueError(f"database name {name!r} must match {_DATABASE_NAME.pattern}")
+        with psycopg.connect(
+            host="127.0.0.1",
+            port=self.port,
+            user="postgres",
+            dbname="postgres",
+            autocommit=True,
+            connect_timeout=_CONNECT_TIMEOUT,
+        ) as connection:
+            database = sql.Identifier(name)
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database)
+            )
+            connection.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(database, sql.Identifier(ROLE))
+            )
+        return f"{self.url.rsplit('/', 1)[0]}/{name}"
+
+    def __enter__(self) -> PostgresServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

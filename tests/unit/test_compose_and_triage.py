@@ -1,0 +1,143 @@
+"""Reply headers, first triage rules, backoff and log context: the pure parts."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from maildesk.compose import compose_reply
+from maildesk.config import load_config
+from maildesk.logs import setup_logging
+from maildesk.outbox import backoff_delay
+from maildesk.render import RenderedMail
+from maildesk.triage import TriageInput, default_triager, normalize
+
+CONFIG = load_config(Path(__file__).resolve().parents[2] / "config.example.toml")
+NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+
+
+def reply(**overrides: object) -> email.message.EmailMessage:
+    args: dict[str, object] = {
+        "rendered": RenderedMail("[MD-2026-000007] Recibido: Sin internet", "texto", "<p>html</p>"),
+        "sender_name": "Soporte Telecom Ebro",
+        "sender_address": "soporte@example-telecom.es",
+        "to_address": "bar@clientes.test",
+        "to_name": "Pepe Ruiz",
+        "reference": "MD-2026-000007",
+        "language": "es",
+        "in_reply_to": "abc@clientes.test",
+        "references": ("root@clientes.test", "abc@clientes.test"),
+        "now": NOW,
+        "zone": ZoneInfo("Europe/Madrid"),
+    }
+    args.update(overrides)
+    outgoing = compose_reply(**args)  # type: ignore[arg-type]
+    msg = email.message_from_bytes(outgoing.raw, policy=email.policy.default)
+    assert msg["Message-ID"] == f"<{outgoing.message_id}>"
+    assert outgoing.recipients == (args["to_address"],)
+    return msg  # type: ignore[return-value]
+
+
+def test_reply_is_threaded_and_marked_automatic() -> None:
+    msg = reply()
+    assert msg["In-Reply-To"] == "<abc@clientes.test>"
+    assert msg["References"] == "<root@clientes.test> <abc@clientes.test>"  # no repeats
+    assert msg["Auto-Submitted"] == "auto-replied"
+    assert msg["X-Maildesk-Loop"] == "soporte@example-telecom.es"
+    assert msg["Content-Language"] == "es"
+    assert msg["Date"].endswith("+0100")  # local time of the schedule's zone
+    assert msg["Message-ID"].endswith("@example-telecom.es>")
+    assert msg.get_body(("plain",)).get_content().strip() == "texto"
+    assert msg.get_body(("html",)).get_content().strip() == "<p>html</p>"
+
+
+def test_reference_is_added_when_a_template_forgets_it() -> None:
+    msg = reply(rendered=RenderedMail("Recibido", "t", "<p>h</p>"))
+    assert msg["Subject"] == "Recibido [MD-2026-000007]"
+
+
+def test_reply_without_client_message_id_has_no_threading_headers() -> None:
+    msg = reply(in_reply_to=None, references=())
+    assert msg["In-Reply-To"] is None and msg["References"] is None
+
+
+def test_message_ids_are_unique() -> None:
+    assert reply()["Message-ID"] != reply()["Message-ID"]
+
+
+def classify(subject: str, body: str, language: str = "es"):  # type: ignore[no-untyped-def]
+    return default_triager(CONFIG).triage(TriageInput(subject, body, language, "a@b.c"), NOW)
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "category", "kind"),
+    [
+        ("Factura duplicada", "Nos han cobrado dos veces la factura.", "billing", "invoice_error"),
+        ("Sin internet", "No tenemos internet desde ayer.", "technical", "outage"),
+        ("Portabilitat", "La portabilitat del número està aturada.", "technical", "portability"),
+        ("Direct debit", "Our direct debit was returned by the bank.", "billing", "payment"),
+        ("CENTRALITA", "la centralita no desvia las llamadas", "technical", "pbx_setup"),
+    ],
+)
+def test_keyword_classifier_finds_category_and_kind(
+    subject: str, body: str, category: str, kind: str
+) -> None:
+    result = classify(subject, body)
+    assert (result.classification.category, result.classification.kind) == (category, kind)
+    assert result.classification.reason.startswith("keywords: ")
+    assert not result.unsure
+
+
+def test_no_evidence_is_other_and_unsure() -> None:
+    result = classify("Hola", "Quería saber si abren el sábado.")
+    assert result.classification.category == "other"
+    assert result.unsure
+    assert result.classification.reason == "keywords: none matched"
+
+
+def test_urgency_raises_priority_with_reason() -> None:
+    calm = classify("Centralita", "La centralita no está configurada.")
+    urgent = classify("Centralita", "URGENTE: la centralita no está configurada.")
+    assert calm.priority.level == "P2"
+    assert urgent.priority.level == "P1"
+    assert "raised" in urgent.priority.reason and "urgente" in urgent.priority.reason
+
+
+def test_deadline_follows_the_kind() -> None:
+    result = classify("Datáfono", "El datáfono nuevo no está configurado.")
+    assert result.deadline.resolution_due == NOW + timedelta(hours=24)
+    assert result.deadline.first_response_due == NOW + timedelta(hours=4)
+
+
+def test_normalize_ignores_case_accents_and_middle_dot() -> None:
+    assert normalize("  Instal·lació  DATÁFONO\n") == "installacio datafono"
+
+
+def test_backoff_doubles_up_to_the_cap() -> None:
+    delays = [backoff_delay(n, CONFIG.smtp).total_seconds() for n in range(1, 10)]
+    assert delays[:4] == [30, 60, 120, 240]
+    assert max(delays) == CONFIG.smtp.backoff_max_seconds
+    assert delays == sorted(delays)
+
+
+def test_log_lines_carry_their_context_as_text_and_json() -> None:
+    stream = io.StringIO()
+    setup_logging("INFO", "text", stream)
+    log = logging.getLogger("maildesk.test")
+    log.info("mail handled", extra={"message_id": "a@b", "reference": "MD-2026-000001"})
+    assert "mail handled message_id=a@b reference=MD-2026-000001" in stream.getvalue()
+    stream = io.StringIO()
+    setup_logging("INFO", "json", stream)
+    log.info("reply sent", extra={"message_id": "c@d", "outbox_id": 3})
+    entry = json.loads(stream.getvalue())
+    assert entry["msg"] == "reply sent" and entry["message_id"] == "c@d"
+    assert entry["outbox_id"] == 3
+    setup_logging("INFO", "text")
