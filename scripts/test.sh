@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 \
   | grep -v "Running pip as the 'root'" || true
-python3 -m ruff check src tests bench scripts
+python3 -m ruff check .
 python3 -m pytest "$@"
