@@ -110,6 +110,7 @@ class Claimed:
     attempts: int
     incident_id: int | None
     purpose: str
+    reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,13 @@ class OutboxSender:
                     OutboxItem.purpose,
                 )
             ).all()
+            incident_ids = {r.incident_id for r in rows if r.incident_id is not None}
+            references: dict[int, str] = {}
+            if incident_ids:
+                found = session.execute(
+                    select(Incident.id, Incident.reference).where(Incident.id.in_(incident_ids))
+                ).all()
+                references = {row.id: row.reference for row in found}
         claimed = [
             Claimed(
                 r.id,
@@ -173,6 +181,7 @@ class OutboxSender:
                 r.attempts,
                 r.incident_id,
                 r.purpose,
+                references.get(r.incident_id) if r.incident_id is not None else None,
             )
             for r in rows
         ]
@@ -259,6 +268,7 @@ class OutboxSender:
                 item = queue.get_nowait()
                 extra = {
                     "message_id": item.message_id,
+                    "reference": item.reference,
                     "outbox_id": item.id,
                     "attempt": item.attempts,
                 }

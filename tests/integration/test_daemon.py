@@ -233,3 +233,30 @@ def test_two_daemons_in_threads_share_the_work_without_double_replies(
         assert len(mail.wait_for_messages(sender, 1)) == 1
     time.sleep(0.5)
     assert [mail.message_count(s) for s in senders] == [1, 1, 1]
+
+
+def test_daemon_polls_when_idle_is_off(
+    mail: MailStack,
+    stack_config: Config,
+    daemon_process: Callable[[], subprocess.Popen[bytes]],
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "maildesk.toml"
+    path.write_text(path.read_text().replace("idle = true", "idle = false"))
+    proc = daemon_process()
+    wait_for("polling", lambda: "mode=poll" in log_text(tmp_path))
+    mail.deliver(
+        client_mail("cliente2@clientes.test", "Cobertura", "No hay cobertura móvil.").as_bytes(),
+        to=SUPPORT,
+        mail_from="cliente2@clientes.test",
+    )
+    mail.wait_for_messages("cliente2@clientes.test", 1, timeout=15)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    about_mail = [
+        line
+        for line in log_text(tmp_path).splitlines()
+        if "mail handled" in line or "reply sent" in line
+    ]
+    assert len(about_mail) == 2
+    assert all("message_id=" in line and "reference=MD-" in line for line in about_mail)

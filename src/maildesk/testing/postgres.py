@@ -112,7 +112,14 @@ class PostgresServer:
     ) -> PostgresServer:
         """Start the server in ``directory`` (idempotent) and return where it listens."""
         directory = Path(directory).resolve()
-        result = _run_script("start", directory, env={"PGSTACK_PORT": str(port)}, timeout=timeout)
+        try:
+            result = _run_script(
+                "start", directory, env={"PGSTACK_PORT": str(port)}, timeout=timeout
+            )
+        except RuntimeError:
+            # A start killed by the timeout could not clean up after itself.
+            _run_script("stop", directory, check=False)
+            raise
         # An already running server keeps the port it was started with: trust its output.
         found = list(_URL.finditer(result.stdout))
         if not found:
@@ -142,9 +149,7 @@ class PostgresServer:
             connect_timeout=_CONNECT_TIMEOUT,
         ) as connection:
             database = sql.Identifier(name)
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database)
-            )
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
             connection.execute(
                 sql.SQL("CREATE DATABASE {} OWNER {}").format(database, sql.Identifier(ROLE))
             )
