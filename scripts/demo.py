@@ -44,7 +44,14 @@ def wait_until(what: str, predicate, timeout: float = 60.0) -> None:  # type: ig
 
 def counts(database: Database) -> tuple[int, int, int]:
     with database.session() as session:
-        messages = session.scalar(select(func.count(Message.id))) or 0
+        messages = (
+            session.scalar(
+                select(func.count(Message.id)).where(
+                    Message.reason.not_like("own-copy%"), Message.reason != "loop:own-reply"
+                )
+            )
+            or 0
+        )
         incidents = session.scalar(select(func.count(Incident.id))) or 0
         pending = (
             session.scalar(select(func.count(OutboxItem.id)).where(OutboxItem.status != "sent"))
@@ -77,6 +84,7 @@ def main() -> int:
             imap_port=stack.imap_port,
             smtp_port=stack.smtp_port,
             database_url=f"sqlite:///{work / 'maildesk.db'}",
+            copy_to_support=True,
         )
         for user in (
             "support@maildesk.test",

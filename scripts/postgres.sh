@@ -231,6 +231,10 @@ prepare_dir() {
         die "user '$SYSTEM_USER' cannot reach $DIR: every parent directory needs o+x" \
             "(pytest's tmp_path is 0700; use e.g. a mkdtemp() under /tmp chmod 0755)"
     fi
+    # DIR is chowned and made 0700: never do that to a directory that is not ours.
+    if [[ -d "$DIR" && ! -e "$DIR/.lock" && -n "$(ls -A -- "$DIR")" ]]; then
+        die "$DIR is not empty and was not made by postgres.sh: choose an empty or new directory"
+    fi
     mkdir -p -- "$DIR"
     chown "$SYSTEM_USER:" "$DIR"
     chmod 700 "$DIR"

@@ -65,7 +65,8 @@ def build_parts(
         def mailbox_factory() -> ImapMailbox:
             return ImapMailbox(config.imap, imap_password)
 
-    sender = OutboxSender(database, config.smtp, smtp_sessions, clock)
+    copy_to = config.company.support_address if config.smtp.copy_to_support else None
+    sender = OutboxSender(database, config.smtp, smtp_sessions, clock, copy_to)
     return Parts(config, clock, database, pipeline, sender, mailbox_factory)
 
 
@@ -83,19 +84,23 @@ class Daemon:
         self._stop: asyncio.Event | None = None
         self._runner: IntakeRunner | None = None
 
-    def _runner_for(self, wake: Callable[[], None]) -> IntakeRunner:
+    def _runner_for(
+        self, wake: Callable[[], None], caught_up: Callable[[], None] = lambda: None
+    ) -> IntakeRunner:
         return IntakeRunner(
             self.parts.config.imap,
             self.parts.mailbox_factory,
             self.parts.pipeline,
             self.parts.database,
             on_committed=wake,
+            on_caught_up=caught_up,
         )
 
     async def run_once(self) -> OnceSummary:
         runner = self._runner_for(lambda: None)
-        await asyncio.to_thread(self.parts.sender.release_expired)
         stats = await asyncio.to_thread(runner.run_once)
+        # After intake: copies that prove an interrupted send was accepted are seen first.
+        await asyncio.to_thread(self.parts.sender.release_expired)
         sent = await self.parts.sender.drain()
         log.info(
             "run --once finished",
@@ -112,13 +117,17 @@ class Daemon:
         loop = asyncio.get_running_loop()
         self._stop = stop = asyncio.Event()
         wake = asyncio.Event()
-        self._runner = runner = self._runner_for(lambda: loop.call_soon_threadsafe(wake.set))
+        caught_up = asyncio.Event()
+        self._runner = runner = self._runner_for(
+            lambda: loop.call_soon_threadsafe(wake.set),
+            lambda: loop.call_soon_threadsafe(caught_up.set),
+        )
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.request_stop)
         log.info("maildesk started", extra={"folder": self.parts.config.imap.folder})
         intake = asyncio.ensure_future(asyncio.to_thread(runner.run_forever))
-        sender = asyncio.ensure_future(self.parts.sender.run(stop, wake))
+        sender = asyncio.ensure_future(self.parts.sender.run(stop, wake, caught_up))
         await stop.wait()
         log.info("stopping: finishing the mail in hand")
         runner.stop()

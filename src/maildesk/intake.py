@@ -229,6 +229,7 @@ class IntakeRunner:
         pipeline: Pipeline,
         database: store.Database,
         on_committed: Callable[[], None] = lambda: None,
+        on_caught_up: Callable[[], None] = lambda: None,
         sleep: Callable[[float], bool] | None = None,
     ) -> None:
         self._config = config
@@ -236,6 +237,7 @@ class IntakeRunner:
         self._pipeline = pipeline
         self._db = database
         self._on_committed = on_committed
+        self._on_caught_up = on_caught_up
         self.stop_event = threading.Event()
         self._sleep = sleep or self.stop_event.wait
         self.stats = IntakeStats()
@@ -267,6 +269,7 @@ class IntakeRunner:
                 delay = self._config.reconnect_initial_seconds
                 while not self.stop_event.is_set():
                     self._drain(mailbox, mailbox.select())
+                    self._on_caught_up()
                     wait = (
                         self._config.idle_renew_seconds
                         if mode == "idle"

@@ -31,11 +31,11 @@ class Verdict:
 
 def automatic_reason(mail: ParsedMail, own_addresses: Collection[str]) -> str | None:
     """Why this mail is machine-generated (so no incident and no reply), or None."""
+    if mail.header(LOOP_HEADER) is not None:  # first: our own copies are told apart by it
+        return "loop:own-reply"
     auto_submitted = (mail.header("Auto-Submitted") or "").strip().lower()
     if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
         return f"auto-submitted:{auto_submitted.split(';')[0].strip()}"
-    if mail.header(LOOP_HEADER) is not None:
-        return "loop:own-reply"
     for loop in mail.header_all("X-Loop"):
         if loop.strip().lower() in own_addresses:
             return "loop:x-loop"

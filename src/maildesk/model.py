@@ -144,6 +144,7 @@ class OutboxItem(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]  # our copy came back through the support mailbox
 
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 

@@ -35,7 +35,9 @@ class PermanentSendError(Exception):
 
 
 class SmtpSession(Protocol):
-    async def send(self, mail_from: str, recipients: Sequence[str], raw: bytes) -> None: ...
+    async def send(
+        self, mail_from: str, recipients: Sequence[str], raw: bytes, copy_to: str | None = None
+    ) -> None: ...
     async def close(self) -> None: ...
 
 
@@ -60,20 +62,42 @@ class AiosmtplibSession:
             start_tls=cfg.security == "starttls",
         )
         await client.connect()
+        await client.ehlo()
         if cfg.username:
             await client.login(cfg.username, self._password)
         return client
 
-    async def send(self, mail_from: str, recipients: Sequence[str], raw: bytes) -> None:
+    async def send(
+        self, mail_from: str, recipients: Sequence[str], raw: bytes, copy_to: str | None = None
+    ) -> None:
+        """One SMTP transaction; the copy recipient is added only once a client is accepted."""
         try:
             if self._client is None or not self._client.is_connected:
                 self._client = await self._connect()
-            errors, _ = await self._client.sendmail(mail_from, list(recipients), raw)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [e.code for e in exc.recipients]
-            if all(500 <= code < 600 for code in codes):
-                raise PermanentSendError(str(exc)) from exc
-            raise TransientSendError(str(exc)) from exc
+            client = self._client
+            addresses = [mail_from, *recipients, *([copy_to] if copy_to else [])]
+            options = ["SMTPUTF8"] if any(not a.isascii() for a in addresses) else []
+            await client.mail(mail_from, options=options, encoding="utf-8")
+            refused: list[aiosmtplib.SMTPRecipientRefused] = []
+            for recipient in recipients:
+                try:
+                    await client.rcpt(recipient, encoding="utf-8")
+                except aiosmtplib.SMTPRecipientRefused as exc:
+                    refused.append(exc)
+            if len(refused) == len(recipients):
+                await client.rset()
+                detail = "; ".join(f"{e.recipient}: {e.code} {e.message}" for e in refused)
+                if all(500 <= e.code < 600 for e in refused):
+                    raise PermanentSendError(detail)
+                raise TransientSendError(detail)
+            if copy_to:
+                try:
+                    await client.rcpt(copy_to, encoding="utf-8")
+                except aiosmtplib.SMTPRecipientRefused as exc:
+                    log.warning(f"delivery copy refused: {exc.code} {exc.message}")
+            await client.data(raw)
+        except (PermanentSendError, TransientSendError):
+            raise
         except aiosmtplib.SMTPResponseException as exc:
             await self._drop()
             if 500 <= exc.code < 600:
@@ -82,8 +106,8 @@ class AiosmtplibSession:
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             await self._drop()
             raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
-        if errors:  # some recipients refused, others accepted: the mail left
-            log.warning("some recipients refused", extra={"errors": str(errors)})
+        if refused:  # some recipients refused, others accepted: the mail left
+            log.warning("some recipients refused", extra={"refused": str(refused)})
 
     async def _drop(self) -> None:
         client, self._client = self._client, None
@@ -130,12 +154,18 @@ class OutboxSender:
     """Drains the outbox through a few SMTP sessions; database work runs off the event loop."""
 
     def __init__(
-        self, database: Database, config: SmtpConfig, sessions: SessionFactory, clock: Clock
+        self,
+        database: Database,
+        config: SmtpConfig,
+        sessions: SessionFactory,
+        clock: Clock,
+        copy_to: str | None = None,
     ) -> None:
         self._db = database
         self._config = config
         self._sessions = sessions
         self._clock = clock
+        self._copy_to = copy_to
 
     # --- database steps (blocking, run in a thread) ---------------------------------
 
@@ -147,6 +177,7 @@ class OutboxSender:
                 .where(OutboxItem.status == "queued", OutboxItem.next_attempt_at <= now)
                 .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
                 .limit(limit)
+                .with_for_update(skip_locked=True)  # PostgreSQL: workers take different rows
                 .scalar_subquery()
             )
             rows = session.execute(
@@ -192,7 +223,7 @@ class OutboxSender:
         with self._db.session() as session:
             session.execute(
                 update(OutboxItem)
-                .where(OutboxItem.id == item.id)
+                .where(OutboxItem.id == item.id, OutboxItem.status == "sending")
                 .values(status="sent", sent_at=now, last_error="")
             )
             if item.purpose == "ack" and item.incident_id is not None:
@@ -273,7 +304,7 @@ class OutboxSender:
                     "attempt": item.attempts,
                 }
                 try:
-                    await session.send(item.mail_from, item.recipients, item.raw)
+                    await session.send(item.mail_from, item.recipients, item.raw, self._copy_to)
                 except (TransientSendError, PermanentSendError) as exc:
                     permanent = isinstance(exc, PermanentSendError)
                     state = await asyncio.to_thread(self._mark_failed, item, str(exc), permanent)
@@ -304,14 +335,20 @@ class OutboxSender:
                 .values(status="queued", attempts=OutboxItem.attempts - 1)
             )
 
-    async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
-        """Drain whenever woken (new rows) or when the next retry falls due."""
-        await asyncio.to_thread(self.release_expired)
+    async def run(
+        self, stop: asyncio.Event, wake: asyncio.Event, intake_caught_up: asyncio.Event
+    ) -> None:
+        """Drain whenever woken (new rows) or when the next retry falls due.
+
+        Interrupted sends are released only once intake has read the mailbox, so that the
+        copies proving an earlier acceptance are seen first.
+        """
         while not stop.is_set():
             wake.clear()
             try:
                 await self.drain()
-                await asyncio.to_thread(self.release_expired)
+                if intake_caught_up.is_set():
+                    await asyncio.to_thread(self.release_expired)
                 timeout = self._config.poll_interval_seconds
                 due = await asyncio.to_thread(self.next_due)
                 if due is not None:

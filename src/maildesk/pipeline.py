@@ -130,6 +130,12 @@ class Pipeline:
                 (*mail.in_reply_to, *mail.references),
             )
             robot = automatic_reason(mail, self._own)
+            if (
+                robot == "loop:own-reply"
+                and mail.message_id
+                and store.confirm_sent(session, mail.message_id, now)
+            ):
+                robot = "own-copy:confirmed"
             if robot is not None:
                 session.add(self._message(mail, inbound, key, now, "ignored", robot, thread))
                 handled = Handled(

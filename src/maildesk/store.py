@@ -12,7 +12,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, func, or_, select, update
+from sqlalchemy import Engine, create_engine, event, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from maildesk.model import Checkpoint, Incident, Message, OutboxItem, ReferenceCounter
@@ -95,18 +97,21 @@ class Database:
 
 
 def next_reference(session: Session, prefix: str, year: int) -> str:
-    """Allocate the next human reference of the year, e.g. ``MD-2026-000123``."""
+    """Allocate the next human reference of the year, e.g. ``MD-2026-000123``.
+
+    One upsert, so two workers opening the first incident of a year cannot collide.
+    """
     scope = f"{prefix}-{year}"
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     bumped = session.execute(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.scope == scope)
-        .values(last=ReferenceCounter.last + 1)
+        insert(ReferenceCounter)
+        .values(scope=scope, last=1)
+        .on_conflict_do_update(
+            index_elements=[ReferenceCounter.scope], set_={"last": ReferenceCounter.last + 1}
+        )
         .returning(ReferenceCounter.last)
-    ).scalar_one_or_none()
-    if bumped is None:
-        session.add(ReferenceCounter(scope=scope, last=1))
-        session.flush()
-        bumped = 1
+    ).scalar_one()
     return f"{scope}-{bumped:06d}"
 
 
@@ -156,6 +161,25 @@ def count_auto_replies(session: Session, address: str, since: datetime) -> int:
     )
 
 
+def confirm_sent(session: Session, message_id: str, now: datetime) -> bool:
+    """Our copy of a reply came back: it was accepted by the SMTP server, whatever we recorded.
+
+    A row still ``sending`` (a crash after the server's acceptance) becomes ``sent``; a row
+    already ``sent`` only gets its confirmation time. Returns whether the row exists.
+    """
+    item = session.scalars(select(OutboxItem).where(OutboxItem.message_id == message_id)).first()
+    if item is None:
+        return False
+    item.confirmed_at = item.confirmed_at or now
+    if item.status in ("sending", "queued"):
+        item.status, item.sent_at = "sent", item.sent_at or now
+        if item.purpose == "ack" and item.incident_id is not None:
+            incident = session.get(Incident, item.incident_id)
+            if incident is not None and incident.acknowledged_at is None:
+                incident.acknowledged_at = now
+    return True
+
+
 def get_checkpoint(session: Session, mailbox: str) -> Checkpoint | None:
     return session.get(Checkpoint, mailbox)
 
@@ -164,7 +188,8 @@ def save_checkpoint(
     session: Session, mailbox: str, uidvalidity: int, uid: int, now: datetime
 ) -> None:
     """Advance (never rewind) the checkpoint of a mailbox under the given UIDVALIDITY."""
-    current = session.get(Checkpoint, mailbox)
+    # Locked read: a concurrent worker's newer value is seen, not overwritten.
+    current = session.get(Checkpoint, mailbox, with_for_update=True)
     if current is None:
         session.add(
             Checkpoint(mailbox=mailbox, uidvalidity=uidvalidity, last_uid=uid, updated_at=now)

@@ -78,7 +78,9 @@ def normalize(text: str) -> str:
 
 
 def _keyword_pattern(keyword: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(normalize(keyword).replace("·", "")) + r"(?!\w)")
+    # Plurals count too: "datafonos", "extensiones", "factures".
+    escaped = re.escape(normalize(keyword).replace("·", ""))
+    return re.compile(r"(?<!\w)" + escaped + r"(?:s|es)?(?!\w)")
 
 
 class KeywordClassifier:
@@ -87,10 +89,14 @@ class KeywordClassifier:
     def __init__(self, kinds: Sequence[IncidentKind], default_kind: str) -> None:
         self._kinds = {kind.id: kind for kind in kinds}
         self._default = default_kind
-        self._patterns = [
-            (kind.id, keyword, _keyword_pattern(keyword))
+        unique = {
+            (kind.id, normalize(keyword).replace("·", "")): keyword
             for kind in kinds
             for keyword in kind.keywords
+        }  # "instal·lació" and "installacio" are one keyword, not two votes
+        self._patterns = [
+            (kind_id, keyword, _keyword_pattern(keyword))
+            for (kind_id, _), keyword in unique.items()
         ]
 
     def classify(self, mail: TriageInput) -> Classification:

@@ -260,3 +260,88 @@ def test_daemon_polls_when_idle_is_off(
     ]
     assert len(about_mail) == 2
     assert all("message_id=" in line and "reference=MD-" in line for line in about_mail)
+
+
+class SimulatedCrash(BaseException):
+    """The process dies here (BaseException: nothing on the way may swallow it)."""
+
+
+def crash_config(tmp_path: Path, mail: MailStack, *, copies: bool) -> Config:
+    from maildesk.config import load_config
+    from maildesk.testing.stackconfig import write_stack_config
+
+    path = write_stack_config(
+        tmp_path / "crash.toml",
+        imap_port=mail.imap_port,
+        smtp_port=mail.smtp_port,
+        database_url=f"sqlite:///{tmp_path / 'crash.db'}",
+        copy_to_support=copies,
+    )
+    path.write_text(
+        path.read_text().replace("sending_lease_seconds = 30", "sending_lease_seconds = 1")
+    )
+    return load_config(path)
+
+
+def crashing_run(config: Config, *, after_accept: bool) -> None:
+    """One ``run --once`` whose process dies around the first SMTP send."""
+    from maildesk.outbox import AiosmtplibSession
+
+    class Crashing(AiosmtplibSession):
+        async def send(
+            self, mail_from: str, recipients: Sequence[str], raw: bytes, copy_to: str | None = None
+        ) -> None:
+            if not after_accept:
+                raise SimulatedCrash("before the SMTP transaction")
+            await super().send(mail_from, recipients, raw, copy_to)
+            raise SimulatedCrash("after the server accepted, before it was recorded")
+
+    parts = build_parts(config, SystemClock(), smtp_sessions=lambda: Crashing(config.smtp, ""))
+    with pytest.raises(SimulatedCrash):
+        asyncio.run(Daemon(parts).run_once())
+    parts.database.dispose()
+    assert count_rows(config, OutboxItem, OutboxItem.status == "sending") == 1
+
+
+@pytest.mark.parametrize("after_accept", [True, False], ids=["after-accept", "before-send"])
+def test_crash_around_the_smtp_send_sends_the_reply_exactly_once(
+    mail: MailStack, tmp_path: Path, after_accept: bool
+) -> None:
+    config = crash_config(tmp_path, mail, copies=True)
+    client = "cliente1@clientes.test"
+    mail.append(SUPPORT, client_mail(client, "Sin internet", "No hay internet.").as_bytes())
+    crashing_run(config, after_accept=after_accept)
+    if after_accept:
+        mail.wait_for_messages(SUPPORT, 1)  # the copy came back through the support mailbox
+    time.sleep(1.2)  # the interrupted send's lease expires
+
+    summary = run_once(config)
+
+    assert summary.sent.sent == (0 if after_accept else 1)
+    mail.wait_for_messages(client, 1)
+    time.sleep(1.0)  # anything sent twice would have arrived by now
+    assert mail.message_count(client) == 1
+    db = Database(config.database.url)
+    with db.session() as session:
+        [row] = session.scalars(select(OutboxItem)).all()
+        [incident] = session.scalars(select(Incident)).all()
+    db.dispose()
+    assert row.status == "sent"
+    assert incident.acknowledged_at is not None
+    if after_accept:
+        assert row.confirmed_at is not None and row.attempts == 1
+        assert summary.outcomes == {"ignored": 1}  # the copy, recorded as such
+
+
+def test_without_delivery_copies_the_crash_window_resends_once_more(
+    mail: MailStack, tmp_path: Path
+) -> None:
+    """Why the copies exist: without them an accepted-but-unrecorded reply goes out again."""
+    config = crash_config(tmp_path, mail, copies=False)
+    client = "cliente2@clientes.test"
+    mail.append(SUPPORT, client_mail(client, "Sin internet", "No hay internet.").as_bytes())
+    crashing_run(config, after_accept=True)
+    time.sleep(1.2)
+
+    assert run_once(config).sent.sent == 1
+    assert len(mail.wait_for_messages(client, 2)) == 2

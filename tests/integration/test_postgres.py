@@ -80,7 +80,9 @@ class RecordingSession:
     def __init__(self, sent: list[bytes]) -> None:
         self._sent = sent
 
-    async def send(self, mail_from: str, recipients: Sequence[str], raw: bytes) -> None:
+    async def send(
+        self, mail_from: str, recipients: Sequence[str], raw: bytes, copy_to: str | None = None
+    ) -> None:
         await asyncio.sleep(0.001)  # let the other sender's claims interleave with ours
         self._sent.append(raw)
 

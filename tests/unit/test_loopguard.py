@@ -106,3 +106,8 @@ def test_outlook_suppression_header_is_honoured(value: str) -> None:
 
 def test_outlook_suppression_of_delivery_receipts_only_still_gets_a_reply() -> None:
     assert reply_suppressed_reason(mail("X-Auto-Response-Suppress: DR, RN\r\n"), 0, 5) is None
+
+
+def test_our_own_copy_is_recognised_before_its_auto_submitted_header() -> None:
+    own = mail("X-Maildesk-Loop: support@maildesk.test\r\nAuto-Submitted: auto-replied\r\n")
+    assert automatic_reason(own, OWN) == "loop:own-reply"

@@ -35,9 +35,14 @@ def stack_config_text(
     backoff_initial_seconds: float = 1.0,
     poll_interval_seconds: float = 2.0,
     log_format: str = "text",
+    copy_to_support: bool = False,
     extra: str = "",
 ) -> str:
-    """The example configuration with the stack's addresses, ports and test-friendly timings."""
+    """The example configuration with the stack's addresses, ports and test-friendly timings.
+
+    Delivery copies are off by default so that tests can count the support inbox exactly;
+    the tests of the crash window and the demo turn them on.
+    """
     text = EXAMPLE.read_text(encoding="utf-8")
     text = text.replace('templates_dir = "templates"', f'templates_dir = "{REPO / "templates"}"')
     text = text.replace('models_dir = "models"', f'models_dir = "{REPO / "models"}"')
@@ -63,6 +68,7 @@ def stack_config_text(
         "backoff_max_seconds": "10",
         "poll_interval_seconds": "1",
         "sending_lease_seconds": "30",
+        "copy_to_support": "true" if copy_to_support else "false",
     }.items():
         text = _set(text, "smtp", key, value)
     text = re.sub(r"^password_env = $", f'password = "{password}"', text, flags=re.M)
