@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 
 import aiosmtplib
 
@@ -85,26 +86,35 @@ def check_database(config: Config) -> CheckResult:
     return CheckResult("database", True, f"{detail}, schema up to date")
 
 
-def check_templates(config: Config) -> CheckResult:
+def check_templates(config: Config, now: datetime) -> CheckResult:
     from maildesk.render import TemplateRenderer
+    from maildesk.replycontext import check_reply_templates
 
-    renderer = TemplateRenderer(
-        config.templates_dir,
-        timezone=config.schedule.timezone,
-        languages=config.replies.languages,
-        default_language=config.replies.default_language,
+    try:
+        renderer = TemplateRenderer(
+            config.templates_dir,
+            timezone=config.schedule.timezone,
+            languages=config.replies.languages,
+            default_language=config.replies.default_language,
+        )
+    except ValueError as exc:
+        return CheckResult("templates", False, str(exc))
+    problems = check_reply_templates(config, renderer, now)
+    if problems:
+        return CheckResult("templates", False, "; ".join(problems))
+    count = len(renderer.available())
+    return CheckResult(
+        "templates",
+        True,
+        f"{count} template(s) in {config.templates_dir} render in "
+        f"{', '.join(config.replies.languages)}",
     )
-    found = renderer.available()
-    missing = [
-        f"{name}/{lang}"
-        for name in ("ack", "followup")
-        for lang in config.replies.languages
-        if (name, lang) not in found
+
+
+def run_checks(config: Config, now: datetime) -> list[CheckResult]:
+    return [
+        check_database(config),
+        check_templates(config, now),
+        check_imap(config),
+        check_smtp(config),
     ]
-    if missing:
-        return CheckResult("templates", False, f"missing: {', '.join(missing)}")
-    return CheckResult("templates", True, f"{len(found)} template(s) in {config.templates_dir}")
-
-
-def run_checks(config: Config) -> list[CheckResult]:
-    return [check_database(config), check_templates(config), check_imap(config), check_smtp(config)]

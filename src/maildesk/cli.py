@@ -126,10 +126,11 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
     from maildesk.checks import run_checks
+    from maildesk.clock import SystemClock
 
     ok = True
     print(f"ok    config    {resolve_config_path(args.config)}")
-    for result in run_checks(config):
+    for result in run_checks(config, SystemClock().now()):
         ok = ok and result.ok
         print(f"{'ok' if result.ok else 'FAIL':5} {result.name:9} {result.detail}")
     return 0 if ok else 1

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from maildesk.clock import Clock
-from maildesk.config import Config
+from maildesk.config import Config, ConfigError
 from maildesk.intake import ImapMailbox, IntakeRunner
 from maildesk.outbox import AiosmtplibSession, DrainResult, OutboxSender, SessionFactory
 from maildesk.pipeline import Pipeline
 from maildesk.render import TemplateRenderer
+from maildesk.replycontext import check_reply_templates
 from maildesk.store import Database
 from maildesk.triage import Triager, default_triager
 
@@ -52,6 +53,9 @@ def build_parts(
         languages=config.replies.languages,
         default_language=config.replies.default_language,
     )
+    problems = check_reply_templates(config, renderer, clock.now())
+    if problems:
+        raise ConfigError("reply templates do not render:\n" + "\n".join(problems))
     pipeline = Pipeline(config, database, triager or default_triager(config), renderer, clock)
     if smtp_sessions is None:
         smtp_password = config.smtp.resolve_password()

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 from sqlalchemy.exc import OperationalError
 
 from maildesk import store
@@ -276,6 +276,14 @@ class IntakeRunner:
                         else self._config.poll_interval_seconds
                     )
                     mailbox.wait_for_news(wait, self.stop_event)
+            except LoginError as exc:
+                # Wrong credentials will not fix themselves quickly: say so, retry slowly.
+                delay = self._config.reconnect_max_seconds
+                log.error(
+                    f"IMAP login refused for {self._config.username} on {self._config.host}: "
+                    f"{exc}; check imap.username and the password; retrying in {delay:.0f} s"
+                )
+                self._sleep(delay)
             except CONNECTION_ERRORS as exc:
                 log.warning(
                     f"mailbox connection lost: {type(exc).__name__}: {exc}; "

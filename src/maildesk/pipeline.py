@@ -25,7 +25,8 @@ from maildesk.language import detect_language
 from maildesk.loopguard import automatic_reason, reply_suppressed_reason
 from maildesk.model import Incident, IncidentEvent, Message, OutboxItem, QuarantinedMail
 from maildesk.parse import ParsedMail, UnparseableMail, parse_mail
-from maildesk.render import TemplateRenderer
+from maildesk.render import TemplateError, TemplateRenderer
+from maildesk.replycontext import IncidentFacts, reply_context
 from maildesk.triage import Triage, TriageInput, Triager
 
 log = logging.getLogger("maildesk.pipeline")
@@ -247,7 +248,24 @@ class Pipeline:
                 },
             )
             return 0
-        outgoing = self._compose(mail, incident, purpose, address, now)
+        try:
+            outgoing = self._compose(mail, incident, purpose, address, now)
+        except TemplateError as exc:
+            # The incident stands; only the automatic answer is missing, loudly.
+            session.add(
+                IncidentEvent(
+                    incident_id=incident.id,
+                    at=now,
+                    actor="maildesk",
+                    action="no-reply",
+                    detail=f"template error: {exc}",
+                )
+            )
+            log.error(
+                f"reply not composed: {exc}",
+                extra={"message_id": mail.message_id, "reference": incident.reference},
+            )
+            return 0
         session.add(
             OutboxItem(
                 incident_id=incident.id,
@@ -268,35 +286,19 @@ class Pipeline:
         self, mail: ParsedMail, incident: Incident, purpose: str, address: str, now: datetime
     ) -> OutgoingMail:
         company = self._config.company
-        kind = self._config.kind(incident.kind)
         language = incident.language
-        context = {
-            "reference": incident.reference,
-            "client_name": incident.client_name,
-            "subject": mail.subject,
-            "category": incident.category,
-            "kind_label": kind.label.get(language)
-            or kind.label[self._config.replies.default_language],
-            "priority": incident.priority,
-            "first_response_due": incident.first_response_due,
-            "deadline": incident.resolution_due,
-            "status": incident.status,
-            "now": now,
-            "company": {
-                "name": company.name,
-                "support_address": company.support_address,
-                "phone": company.phone,
-                "website": company.website,
-            },
-            "self_service": [
-                {
-                    "label": link.label.get(language, next(iter(link.label.values()))),
-                    "url": link.url,
-                }
-                for link in self._config.replies.self_service
-            ],
-            "urgent_line": company.urgent_line,
-        }
+        facts = IncidentFacts(
+            reference=incident.reference,
+            client_name=incident.client_name,
+            subject=mail.subject,
+            category=incident.category,
+            kind=incident.kind,
+            priority=incident.priority,
+            first_response_due=incident.first_response_due,
+            deadline=incident.resolution_due,
+            status=incident.status,
+        )
+        context = reply_context(self._config, facts, language, now)
         rendered = self._renderer.render(purpose, language, context)
         return compose_reply(
             rendered=rendered,

@@ -151,3 +151,75 @@ def test_demo_mails_get_the_right_outcome_language_and_category(
     assert count_rows(stack_config, OutboxItem, OutboxItem.status == "sent") == 10
     catalan = mail.wait_for_messages("gestoria.llobregat@clientes.test", 2)
     assert all(b"Content-Language: ca" in raw for raw in catalan)
+
+
+def broken_templates(tmp_path: Path, config: Config) -> Path:
+    import shutil
+
+    copy = tmp_path / "templates"
+    shutil.copytree(config.templates_dir, copy)
+    target = copy / "ca" / "ack.txt.j2"
+    target.write_text(target.read_text() + "\n{{ deadline | when }} {{ mystery_value }}\n")
+    return copy
+
+
+def test_a_broken_template_stops_the_daemon_at_start_with_its_name(
+    mail: MailStack, stack_config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from maildesk.clock import SystemClock
+    from maildesk.config import ConfigError
+    from maildesk.daemon import build_parts
+
+    broken = stack_config.model_copy(
+        update={"templates_dir": broken_templates(tmp_path, stack_config)}
+    )
+    with pytest.raises(ConfigError, match=r"ca/ack\.txt\.j2:\d+: unknown variable 'mystery_value'"):
+        build_parts(broken, SystemClock())
+    path = Path(config_path(stack_config))
+    path.write_text(
+        path.read_text().replace(
+            f'templates_dir = "{stack_config.templates_dir}"',
+            f'templates_dir = "{tmp_path / "templates"}"',
+        )
+    )
+    assert main(["--config", str(path), "check"]) == 1
+    line = next(x for x in capsys.readouterr().out.splitlines() if " templates " in x)
+    assert line.startswith("FAIL") and "mystery_value" in line
+
+
+def test_a_template_failing_at_run_time_keeps_the_incident_and_says_why(
+    mail: MailStack, stack_config: Config, tmp_path: Path
+) -> None:
+    from maildesk.clock import SystemClock
+    from maildesk.daemon import Daemon, build_parts
+    from maildesk.model import IncidentEvent
+
+    parts = build_parts(stack_config, SystemClock())
+    # The templates break after start (an admin edit): the next mail still becomes an incident.
+    broken_templates(tmp_path, stack_config)
+    parts.pipeline._renderer = type(parts.pipeline._renderer)(
+        tmp_path / "templates", timezone="Europe/Madrid"
+    )
+    catalan = client_mail(
+        "gestoria.llobregat@clientes.test",
+        "La centraleta no funciona",
+        "Bon dia, la centraleta no desvia les trucades des d'ahir. Gràcies.",
+    )
+    mail.append(SUPPORT, catalan.as_bytes())
+    import asyncio
+
+    summary = asyncio.run(Daemon(parts).run_once())
+    parts.database.dispose()
+
+    assert summary.outcomes == {"new_incident": 1}
+    assert summary.sent.sent == 0
+    assert (
+        count_rows(
+            stack_config,
+            IncidentEvent,
+            IncidentEvent.action == "no-reply",
+            IncidentEvent.detail.like("template error:%mystery_value%"),
+        )
+        == 1
+    )
+    assert mail.message_count(SUPPORT) == 0  # handled, not stuck

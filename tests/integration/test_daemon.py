@@ -345,3 +345,21 @@ def test_without_delivery_copies_the_crash_window_resends_once_more(
 
     assert run_once(config).sent.sent == 1
     assert len(mail.wait_for_messages(client, 2)) == 2
+
+
+def test_wrong_imap_password_is_said_plainly_and_the_daemon_stays_up(
+    mail: MailStack,
+    stack_config: Config,
+    daemon_process: Callable[[], subprocess.Popen[bytes]],
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "maildesk.toml"
+    path.write_text(path.read_text().replace('password = "secret"', 'password = "wrong"', 1))
+    proc = daemon_process()
+    wait_for(
+        "the refusal", lambda: "IMAP login refused for support@maildesk.test" in log_text(tmp_path)
+    )
+    assert proc.poll() is None  # still running, retrying
+    assert "wrong" not in log_text(tmp_path)  # the password itself is never logged
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0

@@ -1,0 +1,90 @@
+"""What the reply templates see: one builder for real incidents, samples and checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from maildesk.config import Config
+from maildesk.render import TemplateError, TemplateRenderer
+
+REPLY_TEMPLATES = ("ack", "followup")
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFacts:
+    """The incident fields a reply talks about."""
+
+    reference: str
+    client_name: str
+    subject: str
+    category: str
+    kind: str
+    priority: str
+    first_response_due: datetime
+    deadline: datetime
+    status: str
+
+
+def reply_context(
+    config: Config, facts: IncidentFacts, language: str, now: datetime
+) -> dict[str, Any]:
+    company = config.company
+    kind = config.kind(facts.kind)
+    fallback = config.replies.default_language
+    return {
+        "reference": facts.reference,
+        "client_name": facts.client_name,
+        "subject": facts.subject,
+        "category": facts.category,
+        "kind_label": kind.label.get(language) or kind.label[fallback],  # type: ignore[call-overload]
+        "priority": facts.priority,
+        "first_response_due": facts.first_response_due,
+        "deadline": facts.deadline,
+        "status": facts.status,
+        "now": now,
+        "company": {
+            "name": company.name,
+            "support_address": company.support_address,
+            "phone": company.phone,
+            "website": company.website,
+        },
+        "self_service": [
+            {
+                "label": link.label.get(language) or next(iter(link.label.values())),  # type: ignore[call-overload]
+                "url": link.url,
+            }
+            for link in config.replies.self_service
+        ],
+        "urgent_line": company.urgent_line,
+    }
+
+
+def sample_facts(config: Config, now: datetime) -> IncidentFacts:
+    """A realistic incident for previews and template checks."""
+    return IncidentFacts(
+        reference=f"{config.company.reference_prefix}-{now.year}-000123",
+        client_name="Pepe Ruiz",
+        subject="Sin internet y el datáfono no cobra",
+        category="technical",
+        kind=next((k.id for k in config.kinds if k.category == "technical"), config.kinds[0].id),
+        priority="P1",
+        first_response_due=now + timedelta(hours=1),
+        deadline=now + timedelta(hours=8),
+        status="open",
+    )
+
+
+def check_reply_templates(config: Config, renderer: TemplateRenderer, now: datetime) -> list[str]:
+    """Render every reply template in every language with sample data; the problems found."""
+    problems: list[str] = []
+    facts = sample_facts(config, now)
+    for language in config.replies.languages:
+        context = reply_context(config, facts, language, now)
+        for name in REPLY_TEMPLATES:
+            try:
+                renderer.render(name, language, context)
+            except TemplateError as exc:
+                problems.append(str(exc))
+    return problems
