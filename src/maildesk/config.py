@@ -7,9 +7,11 @@ Errors name the file, the key and what was expected.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -133,16 +135,70 @@ class Replies(_Section):
         return self
 
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d)\s*$")
+
+
+class BusinessDuration(str):
+    """A target in business time: "30m", "4h", "3d" (d = schedule.business_day_hours)."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(cls._validate, core_schema.str_schema())
+
+    @classmethod
+    def _validate(cls, value: str) -> BusinessDuration:
+        if not _DURATION.match(value):
+            raise ValueError(
+                f"expected a business duration like '30m', '4h' or '3d', got {value!r}"
+            )
+        return cls(value.strip())
+
+    def minutes(self, business_day_hours: float) -> float:
+        match = _DURATION.match(self)
+        assert match is not None  # validated on construction
+        amount, unit = float(match.group(1)), match.group(2)
+        return amount * {"m": 1, "min": 1, "h": 60, "d": 60 * business_day_hours}[unit]
+
+
 class IncidentKind(_Section):
-    """One kind of incident the distributor handles."""
+    """One kind of incident the distributor handles, with its targets in business time."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     category: Category
     priority: Priority = "P3"
-    resolution_hours: float = Field(gt=0)
-    first_response_hours: float = Field(4.0, gt=0)
+    first_response: BusinessDuration = BusinessDuration("4h")
+    resolution: BusinessDuration
     label: dict[Language, str]
     keywords: tuple[str, ...] = ()
+
+
+class PriorityConfig(_Section):
+    """How the priority level is set, and how it scales the kind's targets."""
+
+    factors: dict[Priority, float] = {"P1": 0.5, "P2": 0.75, "P3": 1.0, "P4": 1.5}
+    vip: tuple[str, ...] = ()  # addresses, or "@domain" for a whole domain
+    urgent_cues: tuple[str, ...] = ()
+    information_cues: tuple[str, ...] = ()
+
+    @field_validator("factors")
+    @classmethod
+    def _all_levels(cls, value: dict[str, float]) -> dict[str, float]:
+        missing = [p for p in ("P1", "P2", "P3", "P4") if p not in value]
+        if missing:
+            raise ValueError(f"a factor is needed for {', '.join(missing)}")
+        if any(f <= 0 for f in value.values()):
+            raise ValueError("factors must be positive")
+        return value
+
+    @field_validator("vip")
+    @classmethod
+    def _vip_shape(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if not re.match(r"^([^@\s]+@|@)[^@\s]+\.[^@\s]+$", entry):
+                raise ValueError(f"{entry!r} is neither an address nor '@domain'")
+        return tuple(v.lower() for v in value)
 
 
 class Triage(_Section):
@@ -150,8 +206,44 @@ class Triage(_Section):
     default_kind: str = "general"
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_WORKWEEK: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
+_SPLIT_SHIFT = ("09:00-14:00", "16:00-20:00")
+
+
+class WeekHours(_Section):
+    """Opening intervals per weekday, local time ("09:00-14:00"); empty = closed."""
+
+    monday: tuple[str, ...] = _SPLIT_SHIFT
+    tuesday: tuple[str, ...] = _SPLIT_SHIFT
+    wednesday: tuple[str, ...] = _SPLIT_SHIFT
+    thursday: tuple[str, ...] = _SPLIT_SHIFT
+    friday: tuple[str, ...] = _SPLIT_SHIFT
+    saturday: tuple[str, ...] = ()
+    sunday: tuple[str, ...] = ()
+
+
+class SpecialHours(_Section):
+    """A period with its own hours: recurring ("07-01" … "08-31") or dated ("2026-12-24")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: str
+    first: str = Field(alias="from", pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
+    last: str = Field(alias="to", pattern=r"^(\d{4}-)?\d{2}-\d{2}$")
+    hours: tuple[str, ...] = ()
+    weekdays: tuple[Weekday, ...] = WEEKDAYS  # type: ignore[assignment]
+
+
 class ScheduleConfig(_Section):
     timezone: str = "Europe/Madrid"
+    country: str = "ES"
+    region: str = ""  # holidays subdivision ("CT", "MD", "AR"…); "" = national holidays only
+    business_day_hours: float = Field(9.0, gt=0, le=24)
+    closed_dates: tuple[date, ...] = ()
+    week: WeekHours = WeekHours()
+    special: tuple[SpecialHours, ...] = ()
 
     @field_validator("timezone")
     @classmethod
@@ -161,6 +253,13 @@ class ScheduleConfig(_Section):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _valid_calendar(self) -> ScheduleConfig:
+        from maildesk.schedule import build_calendar  # validates intervals, periods, region
+
+        build_calendar(self)
+        return self
 
     @property
     def zone(self) -> ZoneInfo:
@@ -181,6 +280,7 @@ class Config(_Section):
     replies: Replies = Replies()
     schedule: ScheduleConfig = ScheduleConfig()
     triage: Triage = Triage()
+    priority: PriorityConfig = PriorityConfig()
     kinds: tuple[IncidentKind, ...]
     logging: Logging = Logging()
     templates_dir: Path = Path("templates")
@@ -201,6 +301,17 @@ class Config(_Section):
             if missing:
                 raise ValueError(f"kinds: {kind.id!r} has no label for {', '.join(missing)}")
         return self
+
+    def targets(self, kind: IncidentKind, priority: str) -> tuple[float, float]:
+        """First-response and resolution targets in business minutes for a priority.
+
+        The kind's targets hold at its own default priority; another level scales them by
+        the ratio of the factors (P1 for a P2 kind: 0.5 / 0.75 of the targets).
+        """
+        day = self.schedule.business_day_hours
+        factors = self.priority.factors
+        factor = factors[priority] / factors[kind.priority]  # type: ignore[index]
+        return kind.first_response.minutes(day) * factor, kind.resolution.minutes(day) * factor
 
     def kind(self, kind_id: str) -> IncidentKind:
         for kind in self.kinds:

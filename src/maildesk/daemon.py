@@ -12,6 +12,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
 from maildesk.config import Config, ConfigError
 from maildesk.intake import ImapMailbox, IntakeRunner
@@ -19,6 +20,7 @@ from maildesk.outbox import AiosmtplibSession, DrainResult, OutboxSender, Sessio
 from maildesk.pipeline import Pipeline
 from maildesk.render import TemplateRenderer
 from maildesk.replycontext import check_reply_templates
+from maildesk.schedule import build_calendar
 from maildesk.store import Database
 from maildesk.triage import Triager, default_triager
 
@@ -33,6 +35,7 @@ class Parts:
     pipeline: Pipeline
     sender: OutboxSender
     mailbox_factory: Callable[[], ImapMailbox]
+    calendar: BusinessCalendar
 
 
 def build_parts(
@@ -56,7 +59,10 @@ def build_parts(
     problems = check_reply_templates(config, renderer, clock.now())
     if problems:
         raise ConfigError("reply templates do not render:\n" + "\n".join(problems))
-    pipeline = Pipeline(config, database, triager or default_triager(config), renderer, clock)
+    calendar = build_calendar(config.schedule)
+    pipeline = Pipeline(
+        config, database, triager or default_triager(config, calendar), renderer, clock, calendar
+    )
     if smtp_sessions is None:
         smtp_password = config.smtp.resolve_password()
 
@@ -71,7 +77,7 @@ def build_parts(
 
     copy_to = config.company.support_address if config.smtp.copy_to_support else None
     sender = OutboxSender(database, config.smtp, smtp_sessions, clock, copy_to)
-    return Parts(config, clock, database, pipeline, sender, mailbox_factory)
+    return Parts(config, clock, database, pipeline, sender, mailbox_factory, calendar)
 
 
 @dataclass(frozen=True, slots=True)

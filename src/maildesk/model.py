@@ -71,6 +71,9 @@ class Incident(Base):
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     last_client_message_at: Mapped[datetime | None]
+    arrived_out_of_hours: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_at: Mapped[datetime | None]  # waiting on the client since
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)  # business time paused so far
 
     messages: Mapped[list[Message]] = relationship(back_populates="incident", order_by="Message.id")
     events: Mapped[list[IncidentEvent]] = relationship(

@@ -18,10 +18,12 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from maildesk import store
+from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
 from maildesk.compose import OutgoingMail, compose_reply
 from maildesk.config import Config
 from maildesk.language import detect_language
+from maildesk.lifecycle import change_status
 from maildesk.loopguard import automatic_reason, reply_suppressed_reason
 from maildesk.model import Incident, IncidentEvent, Message, OutboxItem, QuarantinedMail
 from maildesk.parse import ParsedMail, UnparseableMail, parse_mail
@@ -77,12 +79,14 @@ class Pipeline:
         triager: Triager,
         renderer: TemplateRenderer,
         clock: Clock,
+        calendar: BusinessCalendar,
     ) -> None:
         self._config = config
         self._db = database
         self._triager = triager
         self._renderer = renderer
         self._clock = clock
+        self._calendar = calendar
         self._own = config.own_addresses
 
     def handle(self, inbound: InboundMail) -> Handled:
@@ -203,17 +207,16 @@ class Pipeline:
         incident.updated_at = now
         reason = "thread-match"
         if incident.status in ("waiting", "resolved"):
-            session.add(
-                IncidentEvent(
-                    incident_id=incident.id,
-                    at=now,
-                    actor="client",
-                    action="reopened",
-                    detail=f"client wrote while {incident.status}",
-                )
-            )
             reason = f"thread-match; reopened from {incident.status}"
-            incident.status = "open"
+            change_status(
+                session,
+                incident,
+                "open",
+                now=now,
+                calendar=self._calendar,
+                actor="client",
+                note="the client wrote again",
+            )
         replies = 0
         if self._config.replies.acknowledge_followups:
             replies = self._maybe_reply(session, mail, incident, "followup", now)
@@ -298,8 +301,11 @@ class Pipeline:
             deadline=incident.resolution_due,
             status=incident.status,
         )
-        context = reply_context(self._config, facts, language, now)
-        rendered = self._renderer.render(purpose, language, context)
+        context = reply_context(
+            self._config, facts, language, now, self._calendar.next_opening(now)
+        )
+        template = "ack_closed" if purpose == "ack" and incident.arrived_out_of_hours else purpose
+        rendered = self._renderer.render(template, language, context)
         return compose_reply(
             rendered=rendered,
             sender_name=company.display_name,
@@ -339,6 +345,7 @@ class Pipeline:
             created_at=now,
             updated_at=now,
             last_client_message_at=now,
+            arrived_out_of_hours=not self._calendar.is_open(now),
         )
 
     def _message(

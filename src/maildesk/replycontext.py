@@ -9,7 +9,7 @@ from typing import Any
 from maildesk.config import Config
 from maildesk.render import TemplateError, TemplateRenderer
 
-REPLY_TEMPLATES = ("ack", "followup")
+REPLY_TEMPLATES = ("ack", "ack_closed", "followup")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +28,9 @@ class IncidentFacts:
 
 
 def reply_context(
-    config: Config, facts: IncidentFacts, language: str, now: datetime
+    config: Config, facts: IncidentFacts, language: str, now: datetime, opens_at: datetime
 ) -> dict[str, Any]:
+    """What a reply template sees; ``opens_at``: next opening (``now`` while open)."""
     company = config.company
     kind = config.kind(facts.kind)
     fallback = config.replies.default_language
@@ -44,6 +45,7 @@ def reply_context(
         "deadline": facts.deadline,
         "status": facts.status,
         "now": now,
+        "opens_at": opens_at,
         "company": {
             "name": company.name,
             "support_address": company.support_address,
@@ -81,7 +83,7 @@ def check_reply_templates(config: Config, renderer: TemplateRenderer, now: datet
     problems: list[str] = []
     facts = sample_facts(config, now)
     for language in config.replies.languages:
-        context = reply_context(config, facts, language, now)
+        context = reply_context(config, facts, language, now, now + timedelta(hours=13))
         for name in REPLY_TEMPLATES:
             try:
                 renderer.render(name, language, context)

@@ -1,8 +1,8 @@
 """Triage: category and kind, priority, deadlines — behind small interfaces.
 
 The pipeline only knows the ``Classifier``, ``PriorityRule`` and ``DeadlineRule``
-protocols. The first versions here are deliberately simple (catalogue keywords,
-fixed wall-clock hours); better ones plug in behind the same protocols.
+protocols. The keyword classifier is a first version; a trained model plugs in behind the same
+protocol. Priorities follow the catalogue and configured cues; deadlines count business time.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from maildesk.config import Config, IncidentKind
+from maildesk.businesstime import BusinessCalendar
+from maildesk.config import Config, IncidentKind, PriorityConfig
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
 
@@ -127,52 +128,59 @@ class KeywordClassifier:
         )
 
 
-_URGENT = tuple(
-    _keyword_pattern(k)
-    for k in (
-        "urgente",
-        "urgencia",
-        "sin servicio",
-        "no funciona nada",
-        "no podemos trabajar",
-        "no podemos cobrar",
-        "urgent",
-        "sense servei",
-        "no podem treballar",
-        "no podem cobrar",
-        "asap",
-        "no service",
-        "cannot work",
-        "can't take payments",
-        "lo antes posible",
-    )
-)
+def _first_cue(patterns: Sequence[tuple[str, re.Pattern[str]]], text: str) -> str | None:
+    return next((cue for cue, pattern in patterns if pattern.search(text)), None)
 
 
-class KindPriority:
-    """Priority from the kind, raised one level by urgency cues in the text."""
+class CuePriority:
+    """Priority from the kind, moved by cues: urgency and VIP clients raise, plain
+    information requests lower. Each step is written into the reason."""
+
+    def __init__(self, config: PriorityConfig) -> None:
+        self._urgent = [(cue, _keyword_pattern(cue)) for cue in config.urgent_cues]
+        self._information = [(cue, _keyword_pattern(cue)) for cue in config.information_cues]
+        self._vip_addresses = {v for v in config.vip if not v.startswith("@")}
+        self._vip_domains = {v[1:] for v in config.vip if v.startswith("@")}
+
+    def _is_vip(self, address: str) -> bool:
+        address = address.lower()
+        return address in self._vip_addresses or address.rsplit("@", 1)[-1] in self._vip_domains
 
     def assess(self, mail: TriageInput, kind: IncidentKind) -> PriorityDecision:
         text = normalize(f"{mail.subject} {mail.text}")
-        level = kind.priority
-        for pattern in _URGENT:
-            match = pattern.search(text)
-            if match and level != "P1":
-                raised = PRIORITIES[PRIORITIES.index(level) - 1]
-                return PriorityDecision(
-                    raised, f"kind {kind.id} {level}, raised: {match.group(0)!r}"
-                )
-        return PriorityDecision(level, f"kind {kind.id} default")
+        level = PRIORITIES.index(kind.priority)
+        reasons = [f"kind {kind.id} {kind.priority}"]
+        urgent = _first_cue(self._urgent, text)
+        if urgent is not None:
+            level -= 1
+            reasons.append(f"urgent cue {urgent!r}")
+        else:
+            information = _first_cue(self._information, text)
+            if information is not None:
+                level += 1
+                reasons.append(f"information request {information!r}")
+        if self._is_vip(mail.from_address):
+            level -= 1
+            reasons.append("VIP client")
+        final = PRIORITIES[min(max(level, 0), len(PRIORITIES) - 1)]
+        return PriorityDecision(final, "; ".join(reasons))
 
 
-class FixedHoursDeadline:
-    """Deadlines as wall-clock hours from arrival (replaced by business time later)."""
+class BusinessTimeDeadline:
+    """Deadlines counted in business time from arrival (closed: from the next opening)."""
+
+    def __init__(self, config: Config, calendar: BusinessCalendar) -> None:
+        self._config = config
+        self._calendar = calendar
 
     def deadline(self, received_at: datetime, kind: IncidentKind, priority: str) -> Deadline:
+        first, resolution = self._config.targets(kind, priority)
+        start = "" if self._calendar.is_open(received_at) else "; clock starts at next opening"
         return Deadline(
-            received_at + timedelta(hours=kind.first_response_hours),
-            received_at + timedelta(hours=kind.resolution_hours),
-            f"kind {kind.id}: {kind.first_response_hours:g} h / {kind.resolution_hours:g} h",
+            self._calendar.add(received_at, timedelta(minutes=first)),
+            self._calendar.add(received_at, timedelta(minutes=resolution)),
+            f"kind {kind.id} at {priority}: first response {first:g} min, "
+            f"resolution {resolution:g} business min{start}",
         )
 
 
@@ -209,10 +217,10 @@ class Triager:
         return Triage(classification, unsure, priority, deadline)
 
 
-def default_triager(config: Config) -> Triager:
+def default_triager(config: Config, calendar: BusinessCalendar) -> Triager:
     return Triager(
         config,
         KeywordClassifier(config.kinds, config.triage.default_kind),
-        KindPriority(),
-        FixedHoursDeadline(),
+        CuePriority(config.priority),
+        BusinessTimeDeadline(config, calendar),
     )

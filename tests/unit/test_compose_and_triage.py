@@ -7,7 +7,7 @@ import email.policy
 import io
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,10 +18,13 @@ from maildesk.config import load_config
 from maildesk.logs import setup_logging
 from maildesk.outbox import backoff_delay
 from maildesk.render import RenderedMail
+from maildesk.schedule import build_calendar
 from maildesk.triage import TriageInput, default_triager, normalize
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "config.example.toml")
-NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+CALENDAR = build_calendar(CONFIG.schedule)
+NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # Wednesday 10:30 in Madrid: open
+MADRID = ZoneInfo("Europe/Madrid")
 
 
 def reply(**overrides: object) -> email.message.EmailMessage:
@@ -73,8 +76,9 @@ def test_message_ids_are_unique() -> None:
     assert reply()["Message-ID"] != reply()["Message-ID"]
 
 
-def classify(subject: str, body: str, language: str = "es"):  # type: ignore[no-untyped-def]
-    return default_triager(CONFIG).triage(TriageInput(subject, body, language, "a@b.c"), NOW)
+def classify(subject: str, body: str, language: str = "es", sender: str = "a@b.c"):  # type: ignore[no-untyped-def]
+    triager = default_triager(CONFIG, CALENDAR)
+    return triager.triage(TriageInput(subject, body, language, sender), NOW)
 
 
 @pytest.mark.parametrize(
@@ -108,13 +112,59 @@ def test_urgency_raises_priority_with_reason() -> None:
     urgent = classify("Centralita", "URGENTE: la centralita no está configurada.")
     assert calm.priority.level == "P2"
     assert urgent.priority.level == "P1"
-    assert "raised" in urgent.priority.reason and "urgente" in urgent.priority.reason
+    assert urgent.priority.reason == "kind pbx_setup P2; urgent cue 'urgente'"
 
 
-def test_deadline_follows_the_kind() -> None:
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("El datáfono no funciona y no podemos cobrar a los clientes.", "es"),
+        ("El datàfon no va i no podem cobrar.", "ca"),
+        ("The card machine is dead and we can't take payments.", "en"),
+    ],
+)
+def test_card_payments_failing_is_urgent_in_every_language(text: str, language: str) -> None:
+    assert classify("Datáfono", text, language).priority.level == "P1"
+
+
+def test_information_request_is_lowered_and_vip_is_raised() -> None:
+    info = classify("Tarifa", "Quería saber qué tarifa de fibra me conviene.")
+    assert info.priority.level == "P4"  # tariff_change is P4 already: stays at the floor
+    info = classify("Centralita", "Quería saber si la centralita admite más extensiones.")
+    assert info.priority.level == "P3"
+    assert "information request 'queria saber'" in info.priority.reason
+    vip_config = CONFIG.model_copy(
+        update={"priority": CONFIG.priority.model_copy(update={"vip": ("@hotelmarina.es",)})}
+    )
+    triager = default_triager(vip_config, CALENDAR)
+    vip = triager.triage(
+        TriageInput(
+            "Centralita", "La centralita no está configurada.", "es", "gerente@hotelmarina.es"
+        ),
+        NOW,
+    )
+    assert vip.priority.level == "P1" and vip.priority.reason.endswith("VIP client")
+
+
+def test_deadlines_count_business_time_from_arrival() -> None:
+    # card_terminal (P2): first response 1h, resolution 1d = 9 business hours.
     result = classify("Datáfono", "El datáfono nuevo no está configurado.")
-    assert result.deadline.resolution_due == NOW + timedelta(hours=24)
-    assert result.deadline.first_response_due == NOW + timedelta(hours=4)
+    assert result.priority.level == "P2"
+    assert result.deadline.first_response_due.astimezone(MADRID) == datetime(
+        2026, 11, 25, 11, 30, tzinfo=MADRID
+    )
+    # 10:30→14:00 (3.5 h) + 16:00→20:00 (4 h) + Thursday 9:00→10:30 (1.5 h)
+    assert result.deadline.resolution_due.astimezone(MADRID) == datetime(
+        2026, 11, 26, 10, 30, tzinfo=MADRID
+    )
+
+
+def test_priority_scales_the_kind_targets() -> None:
+    outage = CONFIG.kind("outage")
+    assert CONFIG.targets(outage, "P1") == (30, 8 * 60)  # its own level: as documented
+    card = CONFIG.kind("card_terminal")
+    first, resolution = CONFIG.targets(card, "P1")  # one level up from P2
+    assert (first, resolution) == pytest.approx((60 * 0.5 / 0.75, 9 * 60 * 0.5 / 0.75))
 
 
 def test_normalize_ignores_case_accents_and_middle_dot() -> None:
