@@ -9,21 +9,15 @@ from pathlib import Path
 import pytest
 
 from maildesk.config import Config, load_config
-from maildesk.testing.mailstack import MailStack, make_stack_directory, remove_stack_directory
+from maildesk.testing.mailstack import (
+    DEFAULT_USERS,
+    MailStack,
+    make_stack_directory,
+    remove_stack_directory,
+)
 from maildesk.testing.stackconfig import write_stack_config
 
-USERS = (
-    "support@maildesk.test",
-    "distribuidor@maildesk.test",
-    "tecnico@operador.test",
-    "cdf@operador.test",
-    "cliente1@clientes.test",
-    "cliente2@clientes.test",
-    "cliente3@clientes.test",
-    "bar.pepe@clientes.test",
-    "autoreply@clientes.test",
-    "mailer-daemon@clientes.test",
-)
+USERS = DEFAULT_USERS
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from maildesk import __version__
@@ -75,6 +76,58 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="JSON for scripts")
     show.set_defaults(handler=cmd_incidents_show)
 
+    setter = isub.add_parser(
+        "set",
+        help="change status, priority, kind or category (deadlines follow)",
+        description="Change an incident. Waiting on the client pauses the resolution clock; "
+        "leaving 'waiting' moves the deadline by the paused business time. A new kind or "
+        "priority recomputes both deadlines from arrival.",
+    )
+    setter.add_argument("reference", help="e.g. MD-2026-000123")
+    setter.add_argument("--status", choices=("open", "waiting", "resolved", "closed"))
+    setter.add_argument("--priority", choices=("P1", "P2", "P3", "P4"))
+    setter.add_argument("--kind", help="an incident kind id from the catalogue")
+    setter.add_argument("--category", choices=("technical", "billing", "other"))
+    setter.add_argument("--note", default="", help="why (kept in the incident's history)")
+    setter.set_defaults(handler=cmd_incidents_set)
+
+    schedule = sub.add_parser(
+        "schedule",
+        help="the service schedule: week, holidays, openings, deadlines",
+        description="The service schedule from the configuration (times in its time zone).",
+    )
+    ssub = schedule.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sshow = ssub.add_parser(
+        "show",
+        help="the weekly hours and the coming closed days",
+        description="The weekly hours and the closed days ahead.",
+    )
+    sshow.add_argument("--days", type=int, default=120, help="how far ahead (default 120)")
+    sshow.add_argument("--at", metavar="ISO", help="from this instant instead of now")
+    sshow.set_defaults(handler=cmd_schedule_show)
+    snext = ssub.add_parser(
+        "next-open",
+        help="when the office is next open",
+        description="The next instant at which the office is open (the instant itself when open).",
+    )
+    snext.add_argument("--at", metavar="ISO", help="from this instant instead of now")
+    snext.set_defaults(handler=cmd_schedule_next_open)
+    sdue = ssub.add_parser(
+        "due",
+        help="the instant N business minutes after a start",
+        description="Print, as ISO 8601 with offset in the schedule's "
+        "time zone, the instant at which N business minutes have elapsed.",
+    )
+    sdue.add_argument(
+        "--from",
+        dest="start",
+        metavar="ISO",
+        required=True,
+        help="start instant, e.g. 2026-11-27T19:30:00+01:00",
+    )
+    sdue.add_argument("--minutes", type=float, required=True, help="business minutes")
+    sdue.set_defaults(handler=cmd_schedule_due)
+
     quarantine = sub.add_parser(
         "quarantine",
         help="mail that could not be processed",
@@ -100,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, config)
     except ConfigError as exc:
         print(f"maildesk: configuration error: {path}: {exc}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"maildesk: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -167,6 +223,83 @@ def cmd_incidents_show(args: argparse.Namespace, config: Config) -> int:
         print(json.dumps(detail, ensure_ascii=False, default=str, indent=2))
     else:
         print_incident_detail(detail)
+    return 0
+
+
+def _instant(text: str | None, config: Config) -> datetime:
+    """An ISO instant from the command line; without offset it is read in the schedule's zone."""
+    from maildesk.clock import SystemClock
+
+    if text is None:
+        return SystemClock().now()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"not an ISO 8601 instant: {text!r} (e.g. 2026-11-27T19:30:00+01:00)"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=config.schedule.zone)
+
+
+class UsageError(Exception):
+    """A command-line value the core cannot use; printed, exit status 2."""
+
+
+def cmd_schedule_show(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.schedule import build_calendar, describe_schedule
+
+    print(
+        describe_schedule(
+            config.schedule, build_calendar(config.schedule), _instant(args.at, config), args.days
+        )
+    )
+    return 0
+
+
+def cmd_schedule_next_open(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.schedule import build_calendar
+
+    opening = build_calendar(config.schedule).next_opening(_instant(args.at, config))
+    print(opening.astimezone(config.schedule.zone).isoformat())
+    return 0
+
+
+def cmd_schedule_due(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.schedule import build_calendar
+
+    if args.minutes < 0:
+        raise UsageError("--minutes must be zero or more")
+    due = build_calendar(config.schedule).add(
+        _instant(args.start, config), timedelta(minutes=args.minutes)
+    )
+    print(due.astimezone(config.schedule.zone).isoformat())
+    return 0
+
+
+def cmd_incidents_set(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.lifecycle import InvalidChange
+    from maildesk.schedule import build_calendar
+    from maildesk.store import apply_change
+
+    if not any((args.status, args.priority, args.kind, args.category)):
+        raise UsageError("nothing to change: give --status, --priority, --kind or --category")
+    try:
+        changed = apply_change(
+            _database(config),
+            config,
+            build_calendar(config.schedule),
+            args.reference,
+            now=_instant(None, config),
+            actor="cli",
+            status=args.status,
+            priority=args.priority,
+            kind=args.kind,
+            category=args.category,
+            note=args.note,
+        )
+    except (InvalidChange, LookupError) as exc:
+        raise UsageError(str(exc)) from None
+    print(f"{args.reference}: {'; '.join(changed) if changed else 'nothing changed'}")
     return 0
 
 

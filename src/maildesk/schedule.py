@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -23,10 +23,15 @@ def _day(text: str) -> tuple[int, int] | date:
     return (month, day)
 
 
-def holiday_calendar(country: str, region: str) -> holidays.HolidayBase:
+def holiday_calendar(
+    country: str, region: str, language: str | None = None
+) -> holidays.HolidayBase:
     """Public holidays of a country, plus a region's own when one is named."""
     try:
-        return holidays.country_holidays(country, subdiv=region or None)
+        names = holidays.country_holidays(country, subdiv=region or None)
+        if language and language in (names.supported_languages or ()):
+            return holidays.country_holidays(country, subdiv=region or None, language=language)
+        return names
     except NotImplementedError as exc:
         raise ScheduleError(
             f"unknown holidays country/region {country!r}/{region!r}: {exc}"
@@ -59,5 +64,46 @@ def build_calendar(config: ScheduleConfig) -> BusinessCalendar:
     )
 
 
-def holiday_name(config: ScheduleConfig, day: date) -> str | None:
-    return holiday_calendar(config.country, config.region).get(day)
+def describe_schedule(
+    config: ScheduleConfig,
+    calendar: BusinessCalendar,
+    now: datetime,
+    days: int,
+    language: str = "es",
+) -> str:
+    """``maildesk schedule show``: the week, then the closed days ahead with their names."""
+    zone = ZoneInfo(config.timezone)
+    region = f" / {config.region}" if config.region else ""
+    lines = [
+        f"Time zone {config.timezone}; holidays {config.country}{region}; "
+        f"1 business day = {config.business_day_hours:g} h",
+        "",
+    ]
+    for name in _WEEKDAYS:
+        hours = getattr(config.week, name)
+        lines.append(f"  {name.capitalize():10} {', '.join(hours) if hours else 'closed'}")
+    for period in config.special:
+        days_text = ", ".join(d[:3] for d in period.weekdays)
+        lines.append(
+            f"  {period.name}: {period.first} … {period.last} ({days_text}): "
+            f"{', '.join(period.hours) or 'closed'}"
+        )
+    local = now.astimezone(zone)
+    if calendar.is_open(now):
+        state = f"open until {calendar.next_closing(now).astimezone(zone):%H:%M}"
+    else:
+        state = f"closed; opens {calendar.next_opening(now).astimezone(zone):%a %Y-%m-%d %H:%M}"
+    lines += [
+        "",
+        f"Now ({local:%a %Y-%m-%d %H:%M}): {state}",
+        "",
+        f"Closed days in the next {days} days:",
+    ]
+    public = holiday_calendar(config.country, config.region, language)
+    closures = calendar.upcoming_closures(local.date(), days)
+    for day, reason in closures:
+        label = public.get(day) if reason == "holiday" else reason
+        lines.append(f"  {day:%a %Y-%m-%d}  {label}")
+    if not closures:
+        lines.append("  none")
+    return "\n".join(lines)

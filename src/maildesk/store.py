@@ -208,3 +208,53 @@ def incidents_query(status: str | None = None, search: str | None = None) -> Any
         like = f"%{search}%"
         query = query.where(or_(Incident.subject.ilike(like), Incident.client_address.ilike(like)))
     return query
+
+
+def apply_change(
+    database: Database,
+    config: Any,
+    calendar: Any,
+    reference: str,
+    *,
+    now: datetime,
+    actor: str,
+    status: str | None = None,
+    priority: str | None = None,
+    kind: str | None = None,
+    category: str | None = None,
+    note: str = "",
+) -> list[str]:
+    """Change one incident in one transaction; returns what changed (its history lines)."""
+    from maildesk.lifecycle import change_status, change_triage
+    from maildesk.model import IncidentEvent
+
+    with database.session() as session:
+        incident = session.scalars(
+            select(Incident).where(Incident.reference == reference.upper())
+        ).first()
+        if incident is None:
+            raise LookupError(f"no incident {reference}")
+        before = len(incident.events)
+        change_triage(
+            session,
+            incident,
+            config,
+            calendar,
+            now=now,
+            actor=actor,
+            kind=kind,
+            priority=priority,
+            category=category,
+            note=note,
+        )
+        if status is not None:
+            change_status(
+                session, incident, status, now=now, calendar=calendar, actor=actor, note=note
+            )
+        session.flush()
+        events = session.scalars(
+            select(IncidentEvent)
+            .where(IncidentEvent.incident_id == incident.id)
+            .order_by(IncidentEvent.id)
+        ).all()
+        return [e.detail for e in events[before:]]
