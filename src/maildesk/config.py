@@ -241,6 +241,7 @@ class ScheduleConfig(_Section):
     country: str = "ES"
     region: str = ""  # holidays subdivision ("CT", "MD", "AR"…); "" = national holidays only
     business_day_hours: float = Field(9.0, gt=0, le=24)
+    last_call_minutes: float = Field(10.0, ge=0, le=120)
     closed_dates: tuple[date, ...] = ()
     week: WeekHours = WeekHours()
     special: tuple[SpecialHours, ...] = ()

@@ -161,8 +161,9 @@ class Pipeline:
             supported=self._config.replies.languages,
             default=self._config.replies.default_language,
         ).language
+        clock_start = self._clock_start(now)
         triage = self._triager.triage(
-            TriageInput(mail.subject, mail.clean_text, language, mail.from_address), now
+            TriageInput(mail.subject, mail.clean_text, language, mail.from_address), clock_start
         )
         reference = store.next_reference(
             session,
@@ -170,6 +171,7 @@ class Pipeline:
             now.astimezone(self._config.schedule.zone).year,
         )
         incident = self._incident(reference, mail, language, triage, now)
+        incident.arrived_out_of_hours = clock_start != now
         session.add(incident)
         session.flush()
         message = self._message(mail, inbound, key, now, "new_incident", "", incident)
@@ -192,6 +194,17 @@ class Pipeline:
         return Handled(
             Outcome.NEW_INCIDENT, triage.classification.reason, mail.message_id, reference, replies
         )
+
+    def _clock_start(self, now: datetime) -> datetime:
+        """When the clock starts: now while open, else the next opening. Mail arriving in
+        the last minutes before a closing ("last call") waits for the next opening too:
+        nobody will pick it up before closing."""
+        if not self._calendar.is_open(now):
+            return self._calendar.next_opening(now)
+        closing = self._calendar.next_closing(now)
+        if closing - now <= timedelta(minutes=self._config.schedule.last_call_minutes):
+            return self._calendar.next_opening(closing)
+        return now
 
     def _followup(
         self,
@@ -301,8 +314,11 @@ class Pipeline:
             deadline=incident.resolution_due,
             status=incident.status,
         )
+        opens_at = self._calendar.next_opening(now)
+        if incident.arrived_out_of_hours and opens_at == now:  # last call: after this closing
+            opens_at = self._calendar.next_opening(self._calendar.next_closing(now))
         context = reply_context(
-            self._config, facts, language, now, self._calendar.next_opening(now)
+            self._config, facts, language, now, opens_at, self._calendar.is_open(now)
         )
         template = "ack_closed" if purpose == "ack" and incident.arrived_out_of_hours else purpose
         rendered = self._renderer.render(template, language, context)
@@ -345,7 +361,6 @@ class Pipeline:
             created_at=now,
             updated_at=now,
             last_client_message_at=now,
-            arrived_out_of_hours=not self._calendar.is_open(now),
         )
 
     def _message(

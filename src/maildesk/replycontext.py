@@ -28,9 +28,16 @@ class IncidentFacts:
 
 
 def reply_context(
-    config: Config, facts: IncidentFacts, language: str, now: datetime, opens_at: datetime
+    config: Config,
+    facts: IncidentFacts,
+    language: str,
+    now: datetime,
+    opens_at: datetime,
+    open_now: bool = True,
 ) -> dict[str, Any]:
-    """What a reply template sees; ``opens_at``: next opening (``now`` while open)."""
+    """What a reply template sees. ``opens_at``: when the incident will be picked up (the
+    next opening); ``open_now``: the office is open at ``now`` (false out of hours; true
+    at a "last call" just before a closing)."""
     company = config.company
     kind = config.kind(facts.kind)
     fallback = config.replies.default_language
@@ -46,6 +53,7 @@ def reply_context(
         "status": facts.status,
         "now": now,
         "opens_at": opens_at,
+        "open_now": open_now,
         "company": {
             "name": company.name,
             "support_address": company.support_address,

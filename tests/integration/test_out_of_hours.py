@@ -69,10 +69,11 @@ def test_friday_evening_mail_gets_the_out_of_hours_answer_naming_monday(
     assert "el lunes 30 de noviembre a las 13:00" in text
 
 
-def test_friday_1955_catalan_outage_names_monday_and_the_urgent_line(
+def test_friday_1955_is_last_call_answered_as_out_of_hours_from_monday(
     mail: MailStack, stack_config: Config
 ) -> None:
-    # The example instant: 19:55 is still open (until 20:00) — so in-hours…
+    # 19:55 is open until 20:00, but inside the 10-minute last call: nobody will pick it up
+    # today, so the client is told Monday 9:00 and the clock starts then.
     friday = datetime(2026, 11, 27, 19, 55, tzinfo=MADRID)
     ack, incident = answer_at(
         mail,
@@ -83,12 +84,35 @@ def test_friday_1955_catalan_outage_names_monday_and_the_urgent_line(
         "Bon vespre, no tenim internet a l'oficina des de fa una hora. Gràcies.",
     )
     text = text_of(ack)
+    assert incident.arrived_out_of_hours
+    assert (
+        "Ens ha arribat just al tancament: tornem a obrir el dilluns 30 de novembre a les 9:00"
+        in text
+    )
+    # An outage is P1 with a 30-minute first response, counted from Monday 9:00.
+    assert incident.kind == "outage"
+    assert incident.first_response_due == datetime(2026, 11, 30, 9, 30, tzinfo=MADRID)
+    assert "900 000 000" in text  # the 24-hour line for an urgent outage
+
+
+def test_friday_1945_is_still_in_hours_and_its_clock_runs_now(
+    mail: MailStack, stack_config: Config
+) -> None:
+    friday = datetime(2026, 11, 27, 19, 45, tzinfo=MADRID)
+    ack, incident = answer_at(
+        mail,
+        stack_config,
+        friday,
+        "cliente2@clientes.test",
+        "Sin internet",
+        "No tenemos internet en la tienda.",
+    )
+    text = text_of(ack)
     assert not incident.arrived_out_of_hours
-    assert "fora del nostre horari" not in text
-    # …and an outage (P1, 30 min first response) answered 5 min before closing is due
-    # 25 business minutes into Monday.
-    assert incident.first_response_due == datetime(2026, 11, 30, 9, 25, tzinfo=MADRID)
-    assert "el dilluns 30 de novembre a les 9:25" in text
+    assert "fuera de nuestro horario" not in text and "justo al cierre" not in text
+    # 15 business minutes on Friday, 15 on Monday.
+    assert incident.first_response_due == datetime(2026, 11, 30, 9, 15, tzinfo=MADRID)
+    assert "el lunes 30 de noviembre a las 9:15" in text
 
 
 def test_saturday_catalan_mail_gets_the_closed_answer_in_catalan(
