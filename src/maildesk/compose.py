@@ -5,12 +5,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email import charset as _charset
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr
 
 from maildesk.loopguard import LOOP_HEADER
 from maildesk.render import RenderedMail
+
+_UTF8_QP = _charset.Charset("utf-8")
+_UTF8_QP.body_encoding = _charset.QP  # readable source, 7-bit safe for every relay
+_SMTP = compat32.clone(linesep="\r\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +53,12 @@ def compose_reply(
     subject = rendered.subject
     if f"[{reference}]" not in subject:
         subject = f"{subject} [{reference}]"
-    msg = EmailMessage()
-    msg["From"] = Address(display_name=sender_name, addr_spec=sender_address)
-    try:
-        msg["To"] = Address(display_name=to_name, addr_spec=to_address)
-    except (ValueError, IndexError):
-        # An address the header model rejects still gets a best-effort header;
-        # the SMTP server has the last word and a refusal is logged by the outbox.
-        msg["To"] = to_address
-    msg["Subject"] = subject
+    # The compat32 classes build the same mail several times faster than EmailMessage's
+    # header registry; names and subject are encoded as RFC 2047 words when not ASCII.
+    msg = MIMEMultipart("alternative")
+    msg["From"] = formataddr((sender_name, sender_address), charset="utf-8")
+    msg["To"] = formataddr((to_name, to_address), charset="utf-8") if to_name else to_address
+    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
     msg["Date"] = format_datetime(now.astimezone(zone))
     msg["Message-ID"] = f"<{message_id}>"
     if in_reply_to:
@@ -66,7 +70,8 @@ def compose_reply(
     msg["X-Auto-Response-Suppress"] = "All"
     msg[LOOP_HEADER] = sender_address
     msg["X-Maildesk-Reference"] = reference
-    msg.set_content(rendered.text)
-    msg.add_alternative(rendered.html, subtype="html")
-    msg["Content-Language"] = language  # after set_content, which drops Content-* headers
-    return OutgoingMail(message_id, sender_address, (to_address,), msg.as_bytes())
+    msg["Content-Language"] = language
+    msg.attach(MIMEText(rendered.text, "plain", _UTF8_QP))
+    msg.attach(MIMEText(rendered.html, "html", _UTF8_QP))
+    raw = msg.as_bytes(policy=_SMTP)
+    return OutgoingMail(message_id, sender_address, (to_address,), raw)

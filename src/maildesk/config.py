@@ -89,6 +89,7 @@ class SmtpConfig(Secret):
     backoff_max_seconds: float = Field(3600.0, gt=0)
     poll_interval_seconds: float = Field(5.0, gt=0)
     sending_lease_seconds: float = Field(300.0, gt=0)
+    keepalive_seconds: float = Field(30.0, gt=0)
     copy_to_support: bool = Field(
         True, description="deliver each reply to the support mailbox too, as proof of sending"
     )

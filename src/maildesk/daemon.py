@@ -107,11 +107,35 @@ class Daemon:
         )
 
     async def run_once(self) -> OnceSummary:
-        runner = self._runner_for(lambda: None)
-        stats = await asyncio.to_thread(runner.run_once)
-        # After intake: copies that prove an interrupted send was accepted are seen first.
-        await asyncio.to_thread(self.parts.sender.release_expired)
-        sent = await self.parts.sender.drain()
+        """Handle the waiting mail and send the replies; sending starts while intake runs."""
+        loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+        runner = self._runner_for(lambda: loop.call_soon_threadsafe(wake.set))
+        sender = self.parts.sender
+        totals = [0, 0, 0]
+
+        def add(result: DrainResult) -> None:
+            totals[0] += result.sent
+            totals[1] += result.retried
+            totals[2] += result.failed
+
+        intake = asyncio.ensure_future(asyncio.to_thread(runner.run_once))
+        try:
+            while not intake.done():
+                waiter = asyncio.ensure_future(wake.wait())
+                await asyncio.wait({intake, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                wake.clear()
+                if totals[1] == 0:  # after a refusal, wait for the end (no hammering)
+                    add(await sender.drain())
+            stats = intake.result()
+            # After intake: copies that prove an interrupted send was accepted are seen first.
+            await asyncio.to_thread(sender.release_expired)
+            if totals[1] == 0:
+                add(await sender.drain())
+        finally:
+            await sender.close()
+        sent = DrainResult(*totals)
         log.info(
             "run --once finished",
             extra={

@@ -149,7 +149,10 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]  # our copy came back through the support mailbox
 
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_recipient_created", "recipients", "created_at"),  # loop guard
+    )
 
 
 class Checkpoint(Base):

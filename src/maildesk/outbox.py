@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 import aiosmtplib
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from maildesk.clock import Clock
 from maildesk.config import SmtpConfig
@@ -51,6 +52,7 @@ class AiosmtplibSession:
         self._config = config
         self._password = password
         self._client: aiosmtplib.SMTP | None = None
+        self._used = 0.0  # monotonic time of the last accepted message
 
     async def _connect(self) -> aiosmtplib.SMTP:
         cfg = self._config
@@ -72,9 +74,18 @@ class AiosmtplibSession:
     ) -> None:
         """One SMTP transaction; the copy recipient is added only once a client is accepted."""
         try:
-            if self._client is None or not self._client.is_connected:
+            reused = self._client is not None and self._client.is_connected
+            if not reused:
                 self._client = await self._connect()
             client = self._client
+            assert client is not None
+            if reused and time.monotonic() - self._used > 5.0:
+                try:
+                    await client.noop()
+                except (aiosmtplib.SMTPException, OSError):
+                    # The server closed an idle connection: a new one, not a retry later.
+                    await self._drop()
+                    self._client = client = await self._connect()
             addresses = [mail_from, *recipients, *([copy_to] if copy_to else [])]
             options = ["SMTPUTF8"] if any(not a.isascii() for a in addresses) else []
             await client.mail(mail_from, options=options, encoding="utf-8")
@@ -96,6 +107,7 @@ class AiosmtplibSession:
                 except aiosmtplib.SMTPRecipientRefused as exc:
                     log.warning(f"delivery copy refused: {exc.code} {exc.message}")
             await client.data(raw)
+            self._used = time.monotonic()
         except (PermanentSendError, TransientSendError):
             raise
         except aiosmtplib.SMTPResponseException as exc:
@@ -166,6 +178,8 @@ class OutboxSender:
         self._sessions = sessions
         self._clock = clock
         self._copy_to = copy_to
+        self._pool: list[SmtpSession] = []
+        self._last_used: datetime | None = None
 
     # --- database steps (blocking, run in a thread) ---------------------------------
 
@@ -218,19 +232,33 @@ class OutboxSender:
         ]
         return sorted(claimed, key=lambda c: c.id)
 
-    def _mark_sent(self, item: Claimed) -> None:
-        now = self._clock.now()
+    def _mark_sent(self, sent: list[tuple[Claimed, datetime]]) -> None:
+        """Record a batch of accepted sends, each with its own time, in one transaction."""
+        if not sent:
+            return
+        table = OutboxItem.__table__
+        incidents = Incident.__table__
         with self._db.session() as session:
             session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.id == item.id, OutboxItem.status == "sending")
-                .values(status="sent", sent_at=now, last_error="")
+                update(table)
+                .where(table.c.id == bindparam("row_id"), table.c.status == "sending")
+                .values(status="sent", sent_at=bindparam("at"), last_error=""),
+                [{"row_id": item.id, "at": at} for item, at in sent],
             )
-            if item.purpose == "ack" and item.incident_id is not None:
+            acks = [
+                {"incident": item.incident_id, "at": at}
+                for item, at in sent
+                if item.purpose == "ack" and item.incident_id is not None
+            ]
+            if acks:
                 session.execute(
-                    update(Incident)
-                    .where(Incident.id == item.incident_id, Incident.acknowledged_at.is_(None))
-                    .values(acknowledged_at=now)
+                    update(incidents)
+                    .where(
+                        incidents.c.id == bindparam("incident"),
+                        incidents.c.acknowledged_at.is_(None),
+                    )
+                    .values(acknowledged_at=bindparam("at")),
+                    acks,
                 )
 
     def _mark_failed(self, item: Claimed, error: str, permanent: bool) -> str:
@@ -284,48 +312,78 @@ class OutboxSender:
             for item in claimed:
                 queue.put_nowait(item)
             workers = min(self._config.connections, len(claimed))
-            results = await asyncio.gather(*(self._worker(queue) for _ in range(workers)))
-            for s, r, f in results:
-                sent, retried, failed = sent + s, retried + r, failed + f
+            accepted: list[tuple[Claimed, datetime]] = []
+            try:
+                results = await asyncio.gather(
+                    *(self._worker(self._session(i), queue, accepted) for i in range(workers))
+                )
+            finally:
+                # One transaction for the whole round; a crash before it leaves the rows
+                # "sending", settled by their delivery copies or, without, by the lease.
+                await asyncio.to_thread(self._mark_sent, accepted)
+            for r, f in results:
+                retried, failed = retried + r, failed + f
+            sent += len(accepted)
             if retried or failed:
                 # Do not spin on a server that just refused us; the loop comes back.
                 return DrainResult(sent, retried, failed)
 
-    async def _worker(self, queue: asyncio.Queue[Claimed]) -> tuple[int, int, int]:
-        sent = retried = failed = 0
-        session = self._sessions()
-        try:
-            while not queue.empty():
-                item = queue.get_nowait()
-                extra = {
-                    "message_id": item.message_id,
-                    "reference": item.reference,
-                    "outbox_id": item.id,
-                    "attempt": item.attempts,
-                }
-                try:
-                    await session.send(item.mail_from, item.recipients, item.raw, self._copy_to)
-                except (TransientSendError, PermanentSendError) as exc:
-                    permanent = isinstance(exc, PermanentSendError)
-                    state = await asyncio.to_thread(self._mark_failed, item, str(exc), permanent)
-                    if state == "failed":
-                        failed += 1
-                        log.error(f"reply not sent, giving up: {exc}", extra=extra)
-                    else:
-                        retried += 1
-                        log.warning(f"reply not sent, will retry: {exc}", extra=extra)
-                    if not permanent:
-                        # The server is unwell: put the rest back for the next round.
-                        while not queue.empty():
-                            rest = queue.get_nowait()
-                            await asyncio.to_thread(self._unclaim, rest)
-                    continue
-                await asyncio.to_thread(self._mark_sent, item)
-                sent += 1
-                log.info("reply sent", extra=extra)
-        finally:
+    def _session(self, index: int) -> SmtpSession:
+        """SMTP sessions are kept between rounds (and reopened when the server closed them)."""
+        while len(self._pool) <= index:
+            self._pool.append(self._sessions())
+        self._last_used = self._clock.now()
+        return self._pool[index]
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, []
+        for session in pool:
             await session.close()
-        return sent, retried, failed
+
+    async def close_idle(self, idle_seconds: float) -> None:
+        """Close the SMTP sessions when nothing was sent for a while."""
+        if (
+            self._pool
+            and self._last_used is not None
+            and ((self._clock.now() - self._last_used).total_seconds() >= idle_seconds)
+        ):
+            await self.close()
+
+    async def _worker(
+        self,
+        session: SmtpSession,
+        queue: asyncio.Queue[Claimed],
+        accepted: list[tuple[Claimed, datetime]],
+    ) -> tuple[int, int]:
+        retried = failed = 0
+        while not queue.empty():
+            item = queue.get_nowait()
+            extra = {
+                "message_id": item.message_id,
+                "reference": item.reference,
+                "outbox_id": item.id,
+                "attempt": item.attempts,
+            }
+            try:
+                await session.send(item.mail_from, item.recipients, item.raw, self._copy_to)
+            except (TransientSendError, PermanentSendError) as exc:
+                permanent = isinstance(exc, PermanentSendError)
+                state = await asyncio.to_thread(self._mark_failed, item, str(exc), permanent)
+                if state == "failed":
+                    failed += 1
+                    log.error(f"reply not sent, giving up: {exc}", extra=extra)
+                else:
+                    retried += 1
+                    log.warning(f"reply not sent, will retry: {exc}", extra=extra)
+                if not permanent:
+                    # The server is unwell: put the rest back for the next round.
+                    while not queue.empty():
+                        rest = queue.get_nowait()
+                        await asyncio.to_thread(self._unclaim, rest)
+                continue
+            accepted.append((item, self._clock.now()))
+            log.info("reply sent", extra=extra)
+        return retried, failed
 
     def _unclaim(self, item: Claimed) -> None:
         with self._db.session() as session:
@@ -356,9 +414,11 @@ class OutboxSender:
             except Exception:
                 log.exception("outbox round failed; retrying")
                 timeout = self._config.poll_interval_seconds
+            await self.close_idle(self._config.keepalive_seconds)
             waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
             _, pending = await asyncio.wait(
                 waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
             for task in pending:
                 task.cancel()
+        await self.close()

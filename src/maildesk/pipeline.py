@@ -24,7 +24,7 @@ from maildesk.compose import OutgoingMail, compose_reply
 from maildesk.config import Config
 from maildesk.language import detect_language
 from maildesk.lifecycle import change_status
-from maildesk.loopguard import automatic_reason, reply_suppressed_reason
+from maildesk.loopguard import LOOP_HEADER, automatic_reason, reply_suppressed_reason
 from maildesk.model import Incident, IncidentEvent, Message, OutboxItem, QuarantinedMail
 from maildesk.parse import ParsedMail, UnparseableMail, parse_mail
 from maildesk.render import TemplateError, TemplateRenderer
@@ -64,6 +64,20 @@ class Handled:
     replies: int = 0
 
 
+_OWN_COPY = re.compile(rb"^" + LOOP_HEADER.encode() + rb":", re.IGNORECASE | re.MULTILINE)
+_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
+
+
+def own_copy_message_id(raw: bytes) -> str | None:
+    """The Message-ID of one of our own replies coming back, read from the header block
+    alone (a delivery copy needs no full parse); None for any other mail."""
+    head = re.split(rb"\r?\n\r?\n", raw[:16384], maxsplit=1)[0]
+    if not _OWN_COPY.search(head):
+        return None
+    found = _MESSAGE_ID.search(head)
+    return found.group(1).decode("ascii", "replace") if found else None
+
+
 def dedup_key(mail: ParsedMail) -> str:
     """The same mail seen twice has the same key: its Message-ID, else its content."""
     return f"mid:{mail.message_id}" if mail.message_id else f"sha:{mail.sha256}"
@@ -98,6 +112,9 @@ class Pipeline:
                 f"{inbound.size} bytes > limit {self._config.imap.max_message_bytes}",
                 sha256=f"size:{inbound.mailbox}:{inbound.uidvalidity}:{inbound.uid}",
             )
+        copy_id = own_copy_message_id(inbound.raw)
+        if copy_id is not None:
+            return self._own_copy(inbound, copy_id)
         try:
             mail = parse_mail(inbound.raw)
         except UnparseableMail as exc:
@@ -118,22 +135,65 @@ class Pipeline:
             log.exception("mail could not be handled", extra={"message_id": mail.message_id})
             return self._quarantine(inbound, "internal-error", f"{type(exc).__name__}: {exc}")
 
+    def _own_copy(self, inbound: InboundMail, message_id: str) -> Handled:
+        """Our own reply came back (delivery copy): confirm it was sent; nothing else."""
+        now = self._clock.now()
+        key = f"mid:{message_id}"
+        assert inbound.raw is not None
+        with self._db.session() as session:
+            with session.no_autoflush:
+                seen = store.find_message(session, key) is not None
+            if seen:
+                handled = Handled(Outcome.DUPLICATE, "seen:mid", message_id)
+            else:
+                confirmed = store.confirm_sent(session, message_id, now)
+                reason = "own-copy:confirmed" if confirmed else "loop:own-reply"
+                session.add(
+                    Message(
+                        incident_id=None,
+                        direction="in",
+                        dedup_key=key,
+                        message_id=message_id,
+                        disposition="ignored",
+                        reason=reason,
+                        from_address=self._config.company.support_address,
+                        size=inbound.size,
+                        sha256=hashlib.sha256(inbound.raw).hexdigest(),
+                        mailbox=inbound.mailbox,
+                        uidvalidity=inbound.uidvalidity,
+                        uid=inbound.uid,
+                        received_at=now,
+                    )
+                )
+                handled = Handled(Outcome.IGNORED, reason, message_id)
+            self._advance(session, inbound)
+        self._log(handled)
+        return handled
+
     def _handle_parsed(self, inbound: InboundMail, mail: ParsedMail) -> Handled:
         now = self._clock.now()
         key = dedup_key(mail)
         with self._db.session() as session:
-            self._advance(session, inbound)
-            if store.find_message(session, key) is not None:
+            # Reads first, without autoflush: on SQLite the write lock is taken only at the
+            # first write, so the sender is not kept waiting while this mail is analysed.
+            with session.no_autoflush:
+                seen = store.find_message(session, key) is not None
+                thread = (
+                    None
+                    if seen
+                    else store.find_thread_incident(
+                        session,
+                        REFERENCE_IN_SUBJECT.findall(mail.subject),
+                        (*mail.in_reply_to, *mail.references),
+                    )
+                )
+            if seen:
+                self._advance(session, inbound)
                 handled = Handled(
                     Outcome.DUPLICATE, f"seen:{key.split(':', 1)[0]}", mail.message_id
                 )
                 self._log(handled)
                 return handled
-            thread = store.find_thread_incident(
-                session,
-                REFERENCE_IN_SUBJECT.findall(mail.subject),
-                (*mail.in_reply_to, *mail.references),
-            )
             robot = automatic_reason(mail, self._own)
             if (
                 robot == "loop:own-reply"
@@ -150,6 +210,7 @@ class Pipeline:
                 handled = self._followup(session, inbound, mail, key, now, thread)
             else:
                 handled = self._new_incident(session, inbound, mail, key, now)
+            self._advance(session, inbound)
         self._log(handled)
         return handled
 

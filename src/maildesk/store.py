@@ -38,7 +38,10 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.engine: Engine = create_engine(url, echo=echo, future=True, pool_pre_ping=True)
+        # A network database may drop idle connections; a SQLite file cannot.
+        self.engine: Engine = create_engine(
+            url, echo=echo, future=True, pool_pre_ping=not url.startswith("sqlite")
+        )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -78,10 +78,37 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", stripped.replace("·", "")).strip()
 
 
-def _keyword_pattern(keyword: str) -> re.Pattern[str]:
-    # Plurals count too: "datafonos", "extensiones", "factures".
-    escaped = re.escape(normalize(keyword).replace("·", ""))
-    return re.compile(r"(?<!\w)" + escaped + r"(?:s|es)?(?!\w)")
+_WORD = re.compile(r"\w+")
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(normalize(text)))
+
+
+class PhraseMatcher:
+    """Finds whole-word phrases (accents, case and plurals ignored) with one pass over the
+    words of a text and a dictionary lookup per word span, whatever the number of phrases."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self._index: dict[tuple[str, ...], str] = {}
+        for phrase in phrases:
+            words = _words(phrase)
+            if not words:
+                continue
+            for last in {words[-1], words[-1] + "s", words[-1] + "es"}:
+                self._index.setdefault((*words[:-1], last), phrase)
+        self._longest = max((len(k) for k in self._index), default=0)
+
+    def find(self, text: str) -> list[str]:
+        """Every phrase occurrence, in order (a phrase found twice is listed twice)."""
+        words = _words(text)
+        found = []
+        for start in range(len(words)):
+            for length in range(1, min(self._longest, len(words) - start) + 1):
+                phrase = self._index.get(words[start : start + length])
+                if phrase is not None:
+                    found.append(phrase)
+        return found
 
 
 class KeywordClassifier:
@@ -90,25 +117,21 @@ class KeywordClassifier:
     def __init__(self, kinds: Sequence[IncidentKind], default_kind: str) -> None:
         self._kinds = {kind.id: kind for kind in kinds}
         self._default = default_kind
-        unique = {
-            (kind.id, normalize(keyword).replace("·", "")): keyword
-            for kind in kinds
-            for keyword in kind.keywords
-        }  # "instal·lació" and "installacio" are one keyword, not two votes
-        self._patterns = [
-            (kind_id, keyword, _keyword_pattern(keyword))
-            for (kind_id, _), keyword in unique.items()
-        ]
+        self._kind_of: dict[str, str] = {}
+        for kind in kinds:
+            for keyword in kind.keywords:
+                # "instal·lació" and "installacio" are one keyword, not two votes
+                self._kind_of.setdefault(" ".join(_words(keyword)), kind.id)
+        self._matcher = PhraseMatcher(self._kind_of)
 
     def classify(self, mail: TriageInput) -> Classification:
-        subject, body = normalize(mail.subject), normalize(mail.text)
         scores: dict[str, float] = {}
-        hits: dict[str, list[str]] = {}
-        for kind_id, keyword, pattern in self._patterns:
-            weight = 2.0 * len(pattern.findall(subject)) + len(pattern.findall(body))
-            if weight:
+        hits: dict[str, set[str]] = {}
+        for weight, text in ((2.0, mail.subject), (1.0, mail.text)):
+            for keyword in self._matcher.find(text):
+                kind_id = self._kind_of[keyword]
                 scores[kind_id] = scores.get(kind_id, 0.0) + weight
-                hits.setdefault(kind_id, []).append(keyword)
+                hits.setdefault(kind_id, set()).add(keyword)
         if not scores:
             default = self._kinds[self._default]
             return Classification(default.category, 0.3, default.id, "keywords: none matched")
@@ -124,12 +147,8 @@ class KeywordClassifier:
         # Share of the evidence, discounted when there is little of it.
         confidence = round(by_category[category] / total * min(1.0, 0.55 + 0.15 * total), 3)
         return Classification(
-            category, confidence, kind_id, "keywords: " + ", ".join(sorted(set(hits[kind_id])))
+            category, confidence, kind_id, "keywords: " + ", ".join(sorted(hits[kind_id]))
         )
-
-
-def _first_cue(patterns: Sequence[tuple[str, re.Pattern[str]]], text: str) -> str | None:
-    return next((cue for cue, pattern in patterns if pattern.search(text)), None)
 
 
 class CuePriority:
@@ -137,8 +156,8 @@ class CuePriority:
     information requests lower. Each step is written into the reason."""
 
     def __init__(self, config: PriorityConfig) -> None:
-        self._urgent = [(cue, _keyword_pattern(cue)) for cue in config.urgent_cues]
-        self._information = [(cue, _keyword_pattern(cue)) for cue in config.information_cues]
+        self._urgent = PhraseMatcher(config.urgent_cues)
+        self._information = PhraseMatcher(config.information_cues)
         self._vip_addresses = {v for v in config.vip if not v.startswith("@")}
         self._vip_domains = {v[1:] for v in config.vip if v.startswith("@")}
 
@@ -147,15 +166,15 @@ class CuePriority:
         return address in self._vip_addresses or address.rsplit("@", 1)[-1] in self._vip_domains
 
     def assess(self, mail: TriageInput, kind: IncidentKind) -> PriorityDecision:
-        text = normalize(f"{mail.subject} {mail.text}")
+        text = f"{mail.subject}\n{mail.text}"
         level = PRIORITIES.index(kind.priority)
         reasons = [f"kind {kind.id} {kind.priority}"]
-        urgent = _first_cue(self._urgent, text)
+        urgent = next(iter(self._urgent.find(text)), None)
         if urgent is not None:
             level -= 1
             reasons.append(f"urgent cue {urgent!r}")
         else:
-            information = _first_cue(self._information, text)
+            information = next(iter(self._information.find(text)), None)
             if information is not None:
                 level += 1
                 reasons.append(f"information request {information!r}")
