@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import dataclasses
 import io
 import logging
 import os
@@ -516,6 +517,7 @@ class BacklogRun:
     cpu_seconds: float  # this process, all threads
     started: datetime
     db: BacklogDb
+    copies_seen: int = 0  # delivery copies confirmed within the same run
 
 
 def _with_daemon(config: Config, log_path: Path, body: Callable[[Daemon], None]) -> BacklogRun:
@@ -549,9 +551,14 @@ def backlog_run_once(
 
     run = _with_daemon(config, log_path, body)
     [summary] = summaries
-    if summary.outcomes != expected:
+    # Delivery copies may already come back (and be confirmed) within the same run, since
+    # sending starts while intake runs: they show up as "ignored" besides what is expected.
+    extra = {k: v for k, v in summary.outcomes.items() if k not in expected}
+    if any(summary.outcomes.get(k, 0) != v for k, v in expected.items() if k != "ignored") or (
+        set(extra) - {"ignored"}
+    ):
         raise RuntimeError(f"run_once: outcomes {summary.outcomes}, expected {expected}")
-    return run
+    return dataclasses.replace(run, copies_seen=summary.outcomes.get("ignored", 0))
 
 
 def backlog_run_forever(config: Config, log_path: Path, count: int, copies: bool) -> BacklogRun:
@@ -669,16 +676,25 @@ def bench_backlog(bench: Bench, count: int, profile_top: int) -> None:
     report_backlog(bench, "run_once()", run, count)
     if bench.copies:
         # The copies arrive while run_once drains the outbox; the next round reads them.
-        wait_total(bench.stack, [SUPPORT], count, timeout=600)
-        copies = backlog_run_once(config, log_path, {"ignored": count})
+        left = count - run.copies_seen
         bench.report.add(
             Figure(
-                "   + next run_once() reading the copies",
-                rate(count, copies.seconds),
-                f"{count} delivery copies confirmed in {copies.seconds:.2f} s; client mail "
-                f"+ its copy: {rate(count, run.seconds + copies.seconds)}",
+                "   delivery copies read in the same run",
+                f"{run.copies_seen}",
+                f"of {count}; the rest ({left}) by the next run",
             )
         )
+        if left:
+            wait_total(bench.stack, [SUPPORT], left, timeout=600)
+            copies = backlog_run_once(config, log_path, {"ignored": left})
+            bench.report.add(
+                Figure(
+                    "   + next run_once() reading the rest",
+                    rate(left, copies.seconds),
+                    f"{left} delivery copies confirmed in {copies.seconds:.2f} s; client mail "
+                    f"+ its copy: {rate(count, run.seconds + copies.seconds)}",
+                )
+            )
 
     section(f"c2. backlog: Daemon.run() started on {count} waiting mails, fresh SQLite")
     prepare_backlog(bench, count, f"{bench.tag}r")
