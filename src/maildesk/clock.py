@@ -33,6 +33,13 @@ class FrozenClock:
         with self._lock:
             return self._now
 
+    def __getstate__(self) -> dict[str, datetime]:  # a copy for another process (no lock)
+        return {"now": self.now()}
+
+    def __setstate__(self, state: dict[str, datetime]) -> None:
+        self._now = state["now"]
+        self._lock = threading.Lock()
+
     def set(self, instant: datetime) -> None:
         if instant.tzinfo is None:
             raise ValueError("FrozenClock needs a timezone-aware datetime")

@@ -7,6 +7,7 @@ The intake wakes the sender as soon as a reply has been committed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable
@@ -15,12 +16,13 @@ from dataclasses import dataclass
 from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
 from maildesk.config import Config, ConfigError
-from maildesk.intake import ImapMailbox, IntakeRunner
+from maildesk.intake import ImapMailbox, IntakeRunner, IntakeStats
 from maildesk.outbox import AiosmtplibSession, DrainResult, OutboxSender, SessionFactory
 from maildesk.pipeline import Pipeline
 from maildesk.render import TemplateRenderer
 from maildesk.replycontext import check_reply_templates
 from maildesk.schedule import build_calendar
+from maildesk.senderproc import SenderProcess
 from maildesk.store import Database
 from maildesk.triage import Triager, default_triager
 
@@ -36,6 +38,7 @@ class Parts:
     sender: OutboxSender
     mailbox_factory: Callable[[], ImapMailbox]
     calendar: BusinessCalendar
+    copy_to: str | None = None
 
 
 def build_parts(
@@ -77,7 +80,7 @@ def build_parts(
 
     copy_to = config.company.support_address if config.smtp.copy_to_support else None
     sender = OutboxSender(database, config.smtp, smtp_sessions, clock, copy_to)
-    return Parts(config, clock, database, pipeline, sender, mailbox_factory, calendar)
+    return Parts(config, clock, database, pipeline, sender, mailbox_factory, calendar, copy_to)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,33 +109,32 @@ class Daemon:
             on_caught_up=caught_up,
         )
 
+    def _sender_process(self) -> SenderProcess | None:
+        if not self.parts.config.smtp.separate_process:
+            return None
+        return SenderProcess(self.parts.config, self.parts.clock, self.parts.copy_to)
+
     async def run_once(self) -> OnceSummary:
-        """Handle the waiting mail and send the replies; sending starts while intake runs."""
-        loop = asyncio.get_running_loop()
-        wake = asyncio.Event()
-        runner = self._runner_for(lambda: loop.call_soon_threadsafe(wake.set))
+        """Handle the waiting mail and send the replies; sending starts while intake runs
+        (in a second process when ``smtp.separate_process``, else on this event loop)."""
+        process = self._sender_process()
+        if process is not None:
+            process.start()
+            runner = self._runner_for(process.wake)
+            try:
+                stats = await asyncio.to_thread(runner.run_once)
+            finally:
+                child = await asyncio.to_thread(process.stop)
+            totals = [child.sent, child.retried, child.failed]
+        else:
+            stats, totals = await self._intake_with_local_sender()
         sender = self.parts.sender
-        totals = [0, 0, 0]
-
-        def add(result: DrainResult) -> None:
-            totals[0] += result.sent
-            totals[1] += result.retried
-            totals[2] += result.failed
-
-        intake = asyncio.ensure_future(asyncio.to_thread(runner.run_once))
         try:
-            while not intake.done():
-                waiter = asyncio.ensure_future(wake.wait())
-                await asyncio.wait({intake, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                waiter.cancel()
-                wake.clear()
-                if totals[1] == 0:  # after a refusal, wait for the end (no hammering)
-                    add(await sender.drain())
-            stats = intake.result()
             # After intake: copies that prove an interrupted send was accepted are seen first.
             await asyncio.to_thread(sender.release_expired)
-            if totals[1] == 0:
-                add(await sender.drain())
+            if totals[1] == 0:  # after a refusal, leave the rest to the retry schedule
+                last = await sender.drain()
+                totals = [totals[0] + last.sent, totals[1] + last.retried, totals[2] + last.failed]
         finally:
             await sender.close()
         sent = DrainResult(*totals)
@@ -147,6 +149,27 @@ class Daemon:
         )
         return OnceSummary(dict(stats.outcomes), sent)
 
+    async def _intake_with_local_sender(self) -> tuple[IntakeStats, list[int]]:
+        loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+        runner = self._runner_for(lambda: loop.call_soon_threadsafe(wake.set))
+        sender = self.parts.sender
+        totals = [0, 0, 0]
+        intake = asyncio.ensure_future(asyncio.to_thread(runner.run_once))
+        while not intake.done():
+            waiter = asyncio.ensure_future(wake.wait())
+            await asyncio.wait({intake, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            wake.clear()
+            if totals[1] == 0:  # after a refusal, wait for the end (no hammering)
+                result = await sender.drain()
+                totals = [
+                    totals[0] + result.sent,
+                    totals[1] + result.retried,
+                    totals[2] + result.failed,
+                ]
+        return intake.result(), totals
+
     async def run(self, *, install_signals: bool = True) -> None:
         loop = asyncio.get_running_loop()
         self._stop = stop = asyncio.Event()
@@ -160,16 +183,38 @@ class Daemon:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.request_stop)
         log.info("maildesk started", extra={"folder": self.parts.config.imap.folder})
+        process = self._sender_process()
+        if process is not None:
+            process.start()
+            runner = self._runner_for(process.wake, process.caught_up)
+            self._runner = runner
         intake = asyncio.ensure_future(asyncio.to_thread(runner.run_forever))
-        sender = asyncio.ensure_future(self.parts.sender.run(stop, wake, caught_up))
-        await stop.wait()
+        if process is None:
+            sender = asyncio.ensure_future(self.parts.sender.run(stop, wake, caught_up))
+            await stop.wait()
+        else:
+            sender = asyncio.ensure_future(self._watch(process, stop))
+            await stop.wait()
         log.info("stopping: finishing the mail in hand")
         runner.stop()
         await asyncio.gather(intake, sender)
+        if process is not None:
+            await asyncio.to_thread(process.stop)
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
         log.info("maildesk stopped")
+
+    @staticmethod
+    async def _watch(process: SenderProcess, stop: asyncio.Event) -> None:
+        """Restart the sender process if it dies (its rows stay in the outbox meanwhile)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=2.0)
+            if not stop.is_set() and not process.is_alive():
+                log.error("sender process died; starting a new one")
+                process.start()
+                process.caught_up()
 
     def request_stop(self) -> None:
         if self._runner is not None:

@@ -179,6 +179,7 @@ class OutboxSender:
         self._clock = clock
         self._copy_to = copy_to
         self._pool: list[SmtpSession] = []
+        self.totals = DrainResult(0, 0, 0)  # over this sender's lifetime
         self._last_used: datetime | None = None
 
     # --- database steps (blocking, run in a thread) ---------------------------------
@@ -324,6 +325,11 @@ class OutboxSender:
             for r, f in results:
                 retried, failed = retried + r, failed + f
             sent += len(accepted)
+            self.totals = DrainResult(
+                self.totals.sent + len(accepted),
+                self.totals.retried + sum(r for r, _ in results),
+                self.totals.failed + sum(f for _, f in results),
+            )
             if retried or failed:
                 # Do not spin on a server that just refused us; the loop comes back.
                 return DrainResult(sent, retried, failed)

@@ -36,12 +36,15 @@ def stack_config_text(
     poll_interval_seconds: float = 2.0,
     log_format: str = "text",
     copy_to_support: bool = False,
+    separate_process: bool = False,
     extra: str = "",
 ) -> str:
     """The example configuration with the stack's addresses, ports and test-friendly timings.
 
     Delivery copies are off by default so that tests can count the support inbox exactly;
-    the tests of the crash window and the demo turn them on.
+    the tests of the crash window and the demo turn them on. The sender runs in-process by
+    default so that an injected clock reaches it; its own tests and the demo turn the
+    separate sender process on.
     """
     text = EXAMPLE.read_text(encoding="utf-8")
     text = text.replace('templates_dir = "templates"', f'templates_dir = "{REPO / "templates"}"')
@@ -69,6 +72,7 @@ def stack_config_text(
         "poll_interval_seconds": "1",
         "sending_lease_seconds": "30",
         "copy_to_support": "true" if copy_to_support else "false",
+        "separate_process": "true" if separate_process else "false",
     }.items():
         text = _set(text, "smtp", key, value)
     text = re.sub(r"^password_env = $", f'password = "{password}"', text, flags=re.M)

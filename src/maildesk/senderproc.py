@@ -1,0 +1,136 @@
+"""The outbox sender in a process of its own: SMTP gets the second core while intake parses.
+
+The parent (intake) and the child (sender) share only the database. The parent nudges the
+child through a pipe: ``w`` new rows are committed, ``c`` intake has read the mailbox (so
+interrupted sends may be released), ``q`` stop. End of file means the parent is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+from multiprocessing.queues import SimpleQueue
+from typing import Any
+
+from maildesk.clock import Clock
+from maildesk.config import Config
+from maildesk.outbox import AiosmtplibSession, DrainResult, OutboxSender
+from maildesk.store import Database
+
+log = logging.getLogger("maildesk.senderproc")
+
+
+class SenderProcess:
+    """Starts, nudges and stops the child; restartable if it dies."""
+
+    def __init__(self, config: Config, clock: Clock, copy_to: str | None) -> None:
+        self._config = config
+        self._clock = clock
+        self._copy_to = copy_to
+        self._context = multiprocessing.get_context("spawn")
+        self._process: Any = None
+        self._write_fd: int | None = None
+        self._writer: Any = None
+        self._results: SimpleQueue[tuple[int, int, int]] | None = None
+
+    def start(self) -> None:
+        # A multiprocessing pipe only to carry the descriptors to the child; single bytes
+        # are written and read on them directly, so a non-blocking write never splits one.
+        reader, writer = self._context.Pipe(duplex=False)
+        self._results = self._context.SimpleQueue()
+        self._process = self._context.Process(
+            target=_child_main,
+            args=(self._config, self._clock, self._copy_to, reader, self._results),
+            name="maildesk-sender",
+            daemon=True,
+        )
+        self._process.start()
+        reader.close()
+        self._writer = writer
+        os.set_blocking(writer.fileno(), False)
+        self._write_fd = writer.fileno()
+        log.info("sender process started", extra={"pid": self._process.pid})
+
+    def is_alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def _signal(self, code: bytes) -> None:
+        if self._write_fd is None:
+            return
+        # A full pipe already holds a wake-up for the child: nothing is lost by skipping.
+        with contextlib.suppress(BlockingIOError, BrokenPipeError):
+            os.write(self._write_fd, code)
+
+    def wake(self) -> None:
+        self._signal(b"w")
+
+    def caught_up(self) -> None:
+        self._signal(b"c")
+
+    def stop(self, timeout: float = 30.0) -> DrainResult:
+        """Ask the child to finish its round and exit; what it sent in its lifetime."""
+        self._signal(b"q")
+        if self._write_fd is not None:
+            self._writer.close()
+            self._write_fd = None
+        result = DrainResult(0, 0, 0)
+        if self._process is None:
+            return result
+        self._process.join(timeout)
+        if self._process.is_alive():
+            log.error("sender process did not stop in time; terminating it")
+            self._process.terminate()
+            self._process.join(5)
+        if self._results is not None and not self._results.empty():
+            result = DrainResult(*self._results.get())
+        self._process = None
+        return result
+
+
+def _child_main(
+    config: Config,
+    clock: Clock,
+    copy_to: str | None,
+    reader: Any,
+    results: SimpleQueue[tuple[int, int, int]],
+) -> None:
+    from maildesk.logs import setup_logging
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    setup_logging(config.logging.level, config.logging.format)
+    database = Database(config.database.url)
+    password = config.smtp.resolve_password()
+    sender = OutboxSender(
+        database, config.smtp, lambda: AiosmtplibSession(config.smtp, password), clock, copy_to
+    )
+    try:
+        totals = asyncio.run(_serve(sender, reader.fileno()))
+    finally:
+        database.dispose()
+    results.put((totals.sent, totals.retried, totals.failed))
+
+
+async def _serve(sender: OutboxSender, read_fd: int) -> DrainResult:
+    loop = asyncio.get_running_loop()
+    stop, wake, caught_up = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    def readable() -> None:
+        try:
+            data = os.read(read_fd, 4096)
+        except OSError:
+            data = b""
+        if not data or b"q" in data:
+            stop.set()
+            loop.remove_reader(read_fd)
+        if b"c" in data:
+            caught_up.set()
+        wake.set()
+
+    loop.add_reader(read_fd, readable)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    await sender.run(stop, wake, caught_up)
+    return sender.totals
