@@ -139,6 +139,7 @@ class Bench:
     work: Path  # configurations, databases, daemon logs, the profile
     tag: str  # makes this run's Message-IDs unique
     copies: bool  # smtp.copy_to_support, on in config.example.toml
+    separate: bool = True  # smtp.separate_process, on in config.example.toml
 
     def config(self, name: str) -> Config:
         """The stack configuration on a fresh SQLite file, loop-guard limit lifted."""
@@ -150,6 +151,7 @@ class Bench:
             smtp_port=self.stack.smtp_port,
             database_url=f"sqlite:///{database}",
             copy_to_support=self.copies,
+            separate_process=self.separate,
         )
         text, count = re.subn(
             r"^max_auto_replies_per_sender\s*=.*$",
@@ -988,7 +990,8 @@ def print_table(report: Report, args: argparse.Namespace, load_before: str) -> N
     print("\n" + "=" * 100)
     print(
         f"maildesk intake benchmark — mails={args.mails}, latency-mails={args.latency_mails}, "
-        f"smtp-mails={args.smtp_mails}, copy_to_support={not args.no_copies}"
+        f"smtp-mails={args.smtp_mails}, copy_to_support={not args.no_copies}, "
+        f"separate_process={not args.in_process}"
     )
     print(f"code: {code_version()}")
     print(f"machine: {machine()}")
@@ -1053,6 +1056,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="smtp.copy_to_support = false (the shipped default is true)",
     )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="smtp.separate_process = false: send from the intake process",
+    )
     parser.add_argument("--imap-port", type=int, default=13143)
     parser.add_argument("--smtp-port", type=int, default=13025)
     parser.add_argument("--lmtp-port", type=int, default=13024)
@@ -1083,7 +1091,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             lmtp_port=args.lmtp_port,
             extra_users=(SINK, HOP),
         )
-        bench = Bench(stack, report, work, secrets.token_hex(3), copies=not args.no_copies)
+        bench = Bench(
+            stack,
+            report,
+            work,
+            secrets.token_hex(3),
+            copies=not args.no_copies,
+            separate=not args.in_process,
+        )
         benches: list[tuple[str, Callable[[], None]]] = [
             ("smtp", lambda: bench_smtp(bench, args.smtp_mails)),
             ("backlog", lambda: bench_backlog(bench, args.mails, args.profile)),
