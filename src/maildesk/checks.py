@@ -41,18 +41,10 @@ def check_imap(config: Config) -> CheckResult:
 
 
 async def _smtp(config: Config) -> str:
-    cfg = config.smtp
-    client = aiosmtplib.SMTP(
-        hostname=cfg.host,
-        port=cfg.port,
-        timeout=cfg.timeout_seconds,
-        use_tls=cfg.security == "ssl",
-        start_tls=cfg.security == "starttls",
-    )
-    await client.connect()
+    from maildesk.outbox import smtp_connect
+
+    client = await smtp_connect(config.smtp, config.smtp.resolve_password())
     try:
-        if cfg.username:
-            await client.login(cfg.username, cfg.resolve_password())
         code, _ = await client.noop()
     finally:
         await client.quit()

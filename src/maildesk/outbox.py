@@ -45,6 +45,22 @@ class SmtpSession(Protocol):
 SessionFactory = Callable[[], SmtpSession]
 
 
+async def smtp_connect(config: SmtpConfig, password: str) -> aiosmtplib.SMTP:
+    """A connected, greeted and (when configured) authenticated SMTP client."""
+    client = aiosmtplib.SMTP(
+        hostname=config.host,
+        port=config.port,
+        timeout=config.timeout_seconds,
+        use_tls=config.security == "ssl",
+        start_tls=config.security == "starttls",
+    )
+    await client.connect()
+    await client.ehlo()
+    if config.username:
+        await client.login(config.username, password)
+    return client
+
+
 class AiosmtplibSession:
     """One SMTP connection, opened on first use and reused for the next messages."""
 
@@ -55,19 +71,7 @@ class AiosmtplibSession:
         self._used = 0.0  # monotonic time of the last accepted message
 
     async def _connect(self) -> aiosmtplib.SMTP:
-        cfg = self._config
-        client = aiosmtplib.SMTP(
-            hostname=cfg.host,
-            port=cfg.port,
-            timeout=cfg.timeout_seconds,
-            use_tls=cfg.security == "ssl",
-            start_tls=cfg.security == "starttls",
-        )
-        await client.connect()
-        await client.ehlo()
-        if cfg.username:
-            await client.login(cfg.username, self._password)
-        return client
+        return await smtp_connect(self._config, self._password)
 
     async def send(
         self, mail_from: str, recipients: Sequence[str], raw: bytes, copy_to: str | None = None

@@ -23,17 +23,9 @@ from maildesk.model import Incident, OutboxItem, QuarantinedMail
 from maildesk.store import Database
 from maildesk.testing.mailstack import MailStack
 from maildesk.testing.stackconfig import SUPPORT
-from maildesk.testing.support import client_mail, count_rows, run_once
+from maildesk.testing.support import client_mail, count_rows, run_once, wait_for
 
 pytestmark = pytest.mark.stack
-
-
-def wait_for(what: str, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.fixture

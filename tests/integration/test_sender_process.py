@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from maildesk.config import Config, load_config
 from maildesk.model import Incident, OutboxItem
 from maildesk.testing.mailstack import MailStack
 from maildesk.testing.stackconfig import SUPPORT, write_stack_config
-from maildesk.testing.support import client_mail, count_rows, run_once
+from maildesk.testing.support import client_mail, count_rows, run_once, wait_for
 
 pytestmark = pytest.mark.stack
 
@@ -35,14 +35,6 @@ def process_config(mail: MailStack, tmp_path: Path) -> Config:
         copy_to_support=True,
     )
     return load_config(path)
-
-
-def wait_for(what: str, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def test_run_once_with_a_sender_process_answers_each_mail_once(

@@ -16,12 +16,9 @@ use :func:`make_stack_directory`.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import smtplib
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,6 +26,8 @@ from pathlib import Path
 from types import TracebackType
 
 from imapclient import IMAPClient
+
+from maildesk.testing import scripts
 
 SCRIPT_ENV = "MAILDESK_MAILSTACK_SCRIPT"
 DEFAULT_IMAP_PORT = 10143
@@ -65,23 +64,17 @@ _ENDPOINTS = re.compile(r"imap=(?P<ih>[^:\s]+):(?P<ip>\d+) smtp=(?P<sh>[^:\s]+):
 
 def script_path() -> Path:
     """Return the path of ``mailstack.sh`` (env ``MAILDESK_MAILSTACK_SCRIPT`` wins)."""
-    override = os.environ.get(SCRIPT_ENV)
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "scripts" / "mailstack.sh"
+    return scripts.script_path("mailstack.sh", SCRIPT_ENV)
 
 
 def make_stack_directory(prefix: str = "maildesk-mailstack-") -> Path:
-    """Create a fresh stack directory under /tmp that the daemons' users can reach."""
-    base = "/tmp" if os.path.isdir("/tmp") else None
-    directory = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
-    directory.chmod(0o755)
-    return directory
+    """Create a fresh directory under /tmp that the services' users can reach."""
+    return scripts.make_reachable_directory(prefix)
 
 
 def remove_stack_directory(directory: Path) -> None:
-    """Delete a (stopped) stack directory, ignoring errors."""
-    shutil.rmtree(directory, ignore_errors=True)
+    """Delete a (stopped) directory, ignoring errors."""
+    scripts.remove_directory(directory)
 
 
 def _run_script(
@@ -93,32 +86,9 @@ def _run_script(
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``mailstack.sh COMMAND --dir DIRECTORY``; raise RuntimeError with its output."""
-    script = script_path()
-    if not script.is_file():
-        raise RuntimeError(f"mail stack script not found: {script} (set {SCRIPT_ENV})")
-    full_env = {**os.environ, **(env or {})}
-    try:
-        result = subprocess.run(
-            ["bash", str(script), command, "--dir", str(directory)],
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        output = exc.output if isinstance(exc.output, str) else ""
-        raise RuntimeError(
-            f"mailstack.sh {command} timed out after {timeout:.0f}s\n{output}"
-        ) from exc
-    if check and result.returncode != 0:
-        raise RuntimeError(
-            f"mailstack.sh {command} --dir {directory} failed (exit {result.returncode}):\n"
-            f"{result.stdout}"
-        )
-    return result
+    return scripts.run_script(
+        script_path(), SCRIPT_ENV, command, directory, env=env, timeout=timeout, check=check
+    )
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,16 @@ pytest's ``tmp_path`` (mode 0700) does not work, use :func:`make_server_director
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 import psycopg
 from psycopg import sql
+
+from maildesk.testing import scripts
 
 SCRIPT_ENV = "MAILDESK_POSTGRES_SCRIPT"
 DEFAULT_PORT = 15432
@@ -43,23 +42,17 @@ _DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 def script_path() -> Path:
     """Return the path of ``postgres.sh`` (env ``MAILDESK_POSTGRES_SCRIPT`` wins)."""
-    override = os.environ.get(SCRIPT_ENV)
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "scripts" / "postgres.sh"
+    return scripts.script_path("postgres.sh", SCRIPT_ENV)
 
 
 def make_server_directory(prefix: str = "maildesk-postgres-") -> Path:
-    """Create a fresh directory under /tmp that the ``postgres`` user can reach."""
-    base = "/tmp" if os.path.isdir("/tmp") else None
-    directory = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
-    directory.chmod(0o755)
-    return directory
+    """Create a fresh directory under /tmp that the services' users can reach."""
+    return scripts.make_reachable_directory(prefix)
 
 
 def remove_server_directory(directory: Path) -> None:
-    """Delete a (stopped) server directory, ignoring errors."""
-    shutil.rmtree(directory, ignore_errors=True)
+    """Delete a (stopped) directory, ignoring errors."""
+    scripts.remove_directory(directory)
 
 
 def _run_script(
@@ -71,31 +64,9 @@ def _run_script(
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``postgres.sh COMMAND --dir DIRECTORY``; raise RuntimeError with its output."""
-    script = script_path()
-    if not script.is_file():
-        raise RuntimeError(f"postgres script not found: {script} (set {SCRIPT_ENV})")
-    try:
-        result = subprocess.run(
-            ["bash", str(script), command, "--dir", str(directory)],
-            env={**os.environ, **(env or {})},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        output = exc.output if isinstance(exc.output, str) else ""
-        raise RuntimeError(
-            f"postgres.sh {command} timed out after {timeout:.0f}s\n{output}"
-        ) from exc
-    if check and result.returncode != 0:
-        raise RuntimeError(
-            f"postgres.sh {command} --dir {directory} failed (exit {result.returncode}):\n"
-            f"{result.stdout}"
-        )
-    return result
+    return scripts.run_script(
+        script_path(), SCRIPT_ENV, command, directory, env=env, timeout=timeout, check=check
+    )
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -54,3 +56,12 @@ def count_rows(config: Config, model: type, *where: Any) -> int:
             return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
     finally:
         database.dispose()
+
+
+def wait_for(what: str, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Poll ``predicate`` every 0.1 s; AssertionError naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
