@@ -57,7 +57,10 @@ def compose_reply(
     msg = MIMEMultipart("alternative")
     msg["From"] = formataddr((sender_name, sender_address), charset="utf-8")
     msg["To"] = formataddr((to_name, to_address), charset="utf-8") if to_name else to_address
-    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
+    # A Header object (not its encoded string) folds after "Subject: ", not before the words.
+    msg["Subject"] = (
+        subject if subject.isascii() else Header(subject, "utf-8", header_name="Subject")
+    )  # type: ignore[assignment]
     msg["Date"] = format_datetime(now.astimezone(zone))
     msg["Message-ID"] = f"<{message_id}>"
     if in_reply_to:

@@ -62,6 +62,12 @@ def test_reply_is_threaded_and_marked_automatic() -> None:
     assert msg.get_body(("html",)).get_content().strip() == "<p>html</p>"
 
 
+def test_accented_long_subject_is_encoded_without_a_leading_space() -> None:
+    subject = "[MD-2026-000007] Recibido: URGENTE!! sin internet y el datáfono no cobra"
+    msg = reply(rendered=RenderedMail(subject, "t", "<p>h</p>"))
+    assert msg["Subject"] == subject
+
+
 def test_reference_is_added_when_a_template_forgets_it() -> None:
     msg = reply(rendered=RenderedMail("Recibido", "t", "<p>h</p>"))
     assert msg["Subject"] == "Recibido [MD-2026-000007]"
