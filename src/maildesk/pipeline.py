@@ -113,26 +113,29 @@ class Pipeline:
                 sha256=f"size:{inbound.mailbox}:{inbound.uidvalidity}:{inbound.uid}",
             )
         copy_id = own_copy_message_id(inbound.raw)
-        if copy_id is not None:
-            return self._own_copy(inbound, copy_id)
+        mail: ParsedMail | None = None
+        if copy_id is None:
+            try:
+                mail = parse_mail(inbound.raw)
+            except UnparseableMail as exc:
+                return self._quarantine(inbound, exc.reason, exc.detail)
+        message_id = copy_id if mail is None else mail.message_id
         try:
-            mail = parse_mail(inbound.raw)
-        except UnparseableMail as exc:
-            return self._quarantine(inbound, exc.reason, exc.detail)
-        try:
+            if mail is None:
+                return self._own_copy(inbound, copy_id or "")
             return self._handle_parsed(inbound, mail)
         except SQLAlchemyError as exc:
             if not isinstance(exc, IntegrityError):
                 raise  # the database is unwell: the runner backs off, nothing is marked
             # Another worker recorded the same mail between our check and our commit.
-            handled = Handled(Outcome.DUPLICATE, "race:already-recorded", mail.message_id)
+            handled = Handled(Outcome.DUPLICATE, "race:already-recorded", message_id)
             with self._db.session() as session:
                 self._advance(session, inbound)
             self._log(handled)
             return handled
         except Exception as exc:
             # A bug on one mail must not block the mailbox: keep the mail, say why.
-            log.exception("mail could not be handled", extra={"message_id": mail.message_id})
+            log.exception("mail could not be handled", extra={"message_id": message_id})
             return self._quarantine(inbound, "internal-error", f"{type(exc).__name__}: {exc}")
 
     def _own_copy(self, inbound: InboundMail, message_id: str) -> Handled:
