@@ -139,37 +139,16 @@ class Pipeline:
             return self._quarantine(inbound, "internal-error", f"{type(exc).__name__}: {exc}")
 
     def _own_copy(self, inbound: InboundMail, message_id: str) -> Handled:
-        """Our own reply came back (delivery copy): confirm it was sent; nothing else."""
+        """Our own reply came back (delivery copy): confirm it was sent; nothing else.
+
+        No message row: confirming is idempotent, and a copy is no client mail to keep."""
         now = self._clock.now()
-        key = f"mid:{message_id}"
-        assert inbound.raw is not None
         with self._db.session() as session:
-            with session.no_autoflush:
-                seen = store.find_message(session, key) is not None
-            if seen:
-                handled = Handled(Outcome.DUPLICATE, "seen:mid", message_id)
-            else:
-                confirmed = store.confirm_sent(session, message_id, now)
-                reason = "own-copy:confirmed" if confirmed else "loop:own-reply"
-                session.add(
-                    Message(
-                        incident_id=None,
-                        direction="in",
-                        dedup_key=key,
-                        message_id=message_id,
-                        disposition="ignored",
-                        reason=reason,
-                        from_address=self._config.company.support_address,
-                        size=inbound.size,
-                        sha256=hashlib.sha256(inbound.raw).hexdigest(),
-                        mailbox=inbound.mailbox,
-                        uidvalidity=inbound.uidvalidity,
-                        uid=inbound.uid,
-                        received_at=now,
-                    )
-                )
-                handled = Handled(Outcome.IGNORED, reason, message_id)
+            confirmed = store.confirm_sent(session, message_id, now)
             self._advance(session, inbound)
+        handled = Handled(
+            Outcome.IGNORED, "own-copy:confirmed" if confirmed else "loop:own-reply", message_id
+        )
         self._log(handled)
         return handled
 

@@ -12,7 +12,18 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, bindparam, case, create_engine, event, or_, select, text
+from sqlalchemy import (
+    Engine,
+    bindparam,
+    case,
+    create_engine,
+    event,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -174,18 +185,35 @@ def confirm_sent(session: Session, message_id: str, now: datetime) -> bool:
     """Our copy of a reply came back: it was accepted by the SMTP server, whatever we recorded.
 
     A row still ``sending`` (a crash after the server's acceptance) becomes ``sent``; a row
-    already ``sent`` only gets its confirmation time. Returns whether the row exists.
+    already ``sent`` only gets its confirmation time. Idempotent (the copy may be read twice).
+    Returns whether the row exists. Three indexed statements, no ORM objects: it runs for
+    every reply that leaves.
     """
-    item = session.scalars(select(OutboxItem).where(OutboxItem.message_id == message_id)).first()
-    if item is None:
+    outbox = OutboxItem.__table__
+    row = session.execute(
+        update(outbox)
+        .where(outbox.c.message_id == message_id)
+        .values(
+            confirmed_at=func.coalesce(outbox.c.confirmed_at, now),
+            sent_at=case(
+                (outbox.c.status.in_(("sending", "queued")), func.coalesce(outbox.c.sent_at, now)),
+                else_=outbox.c.sent_at,
+            ),
+            status=case(
+                (outbox.c.status.in_(("sending", "queued")), "sent"), else_=outbox.c.status
+            ),
+        )
+        .returning(outbox.c.incident_id, outbox.c.purpose)
+    ).first()
+    if row is None:
         return False
-    item.confirmed_at = item.confirmed_at or now
-    if item.status in ("sending", "queued"):
-        item.status, item.sent_at = "sent", item.sent_at or now
-        if item.purpose == "ack" and item.incident_id is not None:
-            incident = session.get(Incident, item.incident_id)
-            if incident is not None and incident.acknowledged_at is None:
-                incident.acknowledged_at = now
+    if row.purpose == "ack" and row.incident_id is not None:
+        incidents = Incident.__table__
+        session.execute(
+            update(incidents)
+            .where(incidents.c.id == row.incident_id, incidents.c.acknowledged_at.is_(None))
+            .values(acknowledged_at=now)
+        )
     return True
 
 
