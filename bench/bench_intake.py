@@ -478,15 +478,14 @@ def read_backlog_db(config: Config) -> BacklogDb:
         with database.session() as session:
             incidents = _count(session, Incident)
             sent = _count(session, OutboxItem, OutboxItem.status == "sent")
-            copies = _count(session, Message, Message.disposition == "ignored")
+            # A delivery copy read back leaves no message row: it confirms its outbox row.
+            copies = _count(session, OutboxItem, OutboxItem.confirmed_at.is_not(None))
             first_handled, last_handled = session.execute(
                 select(func.min(Message.received_at), func.max(Message.received_at)).where(
                     Message.disposition != "ignored"
                 )
             ).one()
-            last_copy = session.scalar(
-                select(func.max(Message.received_at)).where(Message.disposition == "ignored")
-            )
+            last_copy = session.scalar(select(func.max(OutboxItem.confirmed_at)))
             first_claim, last_sent = session.execute(
                 select(func.min(OutboxItem.claimed_at), func.max(OutboxItem.sent_at))
             ).one()
@@ -585,7 +584,7 @@ def backlog_run_forever(config: Config, log_path: Path, count: int, copies: bool
             while time.monotonic() < deadline and thread.is_alive():
                 with database.session() as session:
                     sent = _count(session, OutboxItem, OutboxItem.status == "sent")
-                    read_back = _count(session, Message, Message.disposition == "ignored")
+                    read_back = _count(session, OutboxItem, OutboxItem.confirmed_at.is_not(None))
                 if sent == count and (read_back == count or not copies):
                     break
                 time.sleep(0.05)
