@@ -56,7 +56,12 @@ from maildesk.daemon import Daemon, OnceSummary, build_parts
 from maildesk.logs import setup_logging
 from maildesk.model import Incident, Message, OutboxItem
 from maildesk.store import Database
-from maildesk.testing.mailstack import MailStack, make_stack_directory, remove_stack_directory
+from maildesk.testing.mailstack import (
+    DEFAULT_USERS,
+    MailStack,
+    make_stack_directory,
+    remove_stack_directory,
+)
 from maildesk.testing.stackconfig import SUPPORT, stack_config_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,17 +69,10 @@ DEMO_MAILS = REPO / "demo" / "mails"
 # The auto-reply (ignored by the loop guard) and the follow-up (joins incident 1) would not
 # each open an incident with one acknowledgement, so the backlog leaves them out.
 NOT_NEW_INCIDENTS = frozenset({"11-fuera-de-la-oficina.eml", "14-re-sigue-sin-internet.eml"})
-CLIENTS: tuple[str, ...] = (
-    "cliente1@clientes.test",
-    "cliente2@clientes.test",
-    "cliente3@clientes.test",
-    "cliente4@clientes.test",
-    "cliente5@clientes.test",
-    "bar.pepe@clientes.test",
-    "gestoria.llobregat@clientes.test",
-    "hotel.marina@clientes.test",
-    "clinica.sol@clientes.test",
-    "ferreteria.garcia@clientes.test",
+CLIENTS: tuple[str, ...] = tuple(  # the stack's client mailboxes that write like people
+    user
+    for user in DEFAULT_USERS
+    if user.endswith("@clientes.test") and user.split("@")[0] not in ("autoreply", "mailer-daemon")
 )
 SINK = "bench.sink@clientes.test"  # receives the bare SMTP loop
 HOP = "bench.hop@clientes.test"  # receives the bare SMTP → LMTP → mailbox hop

@@ -20,7 +20,7 @@ class InvalidChange(ValueError):
     """The change asked for makes no sense (unknown status, kind or priority)."""
 
 
-def _event(
+def record_event(
     session: Session, incident: Incident, now: datetime, actor: str, action: str, detail: str
 ) -> None:
     session.add(
@@ -59,7 +59,7 @@ def change_status(
     incident.resolved_at = now if status in ("resolved", "closed") else None
     incident.status = status
     incident.updated_at = now
-    _event(session, incident, now, actor, "status", detail + (f" ({note})" if note else ""))
+    record_event(session, incident, now, actor, "status", detail + (f" ({note})" if note else ""))
     return True
 
 
@@ -114,5 +114,5 @@ def change_triage(
     )
     incident.updated_at = now
     detail = "; ".join(changes) + f"; due {incident.resolution_due.isoformat()}"
-    _event(session, incident, now, actor, "triage", detail + (f" ({note})" if note else ""))
+    record_event(session, incident, now, actor, "triage", detail + (f" ({note})" if note else ""))
     return True

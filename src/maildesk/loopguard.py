@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
 
 from maildesk.parse import ParsedMail
 
@@ -19,14 +18,6 @@ _ROBOT_LOCALPARTS = re.compile(
     r"notifications?|listserv|majordomo|mail-daemon)([+=\-].*)?$"
 )
 _BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """A decision with its machine-readable reason (stored and logged)."""
-
-    automatic: bool
-    reason: str
 
 
 def automatic_reason(mail: ParsedMail, own_addresses: Collection[str]) -> str | None:

@@ -23,9 +23,9 @@ from maildesk.clock import Clock
 from maildesk.compose import OutgoingMail, compose_reply
 from maildesk.config import Config
 from maildesk.language import detect_language
-from maildesk.lifecycle import change_status
+from maildesk.lifecycle import change_status, record_event
 from maildesk.loopguard import LOOP_HEADER, automatic_reason, reply_suppressed_reason
-from maildesk.model import Incident, IncidentEvent, Message, OutboxItem, QuarantinedMail
+from maildesk.model import Incident, Message, OutboxItem, QuarantinedMail
 from maildesk.parse import ParsedMail, UnparseableMail, parse_mail
 from maildesk.render import TemplateError, TemplateRenderer
 from maildesk.replycontext import IncidentFacts, reply_context
@@ -220,18 +220,17 @@ class Pipeline:
         message = self._message(mail, inbound, key, now, "new_incident", "", incident)
         message.language = language
         session.add(message)
-        session.add(
-            IncidentEvent(
-                incident_id=incident.id,
-                at=now,
-                actor="maildesk",
-                action="created",
-                detail=(
-                    f"category={incident.category} ({incident.category_reason}); "
-                    f"kind={incident.kind}; priority={incident.priority} "
-                    f"({incident.priority_reason}); unsure={incident.unsure}"
-                ),
-            )
+        record_event(
+            session,
+            incident,
+            now,
+            "maildesk",
+            "created",
+            (
+                f"category={incident.category} ({incident.category_reason}); "
+                f"kind={incident.kind}; priority={incident.priority} "
+                f"({incident.priority_reason}); unsure={incident.unsure}"
+            ),
         )
         replies = self._maybe_reply(session, mail, incident, "ack", now)
         return Handled(
@@ -289,15 +288,7 @@ class Pipeline:
             mail, recent, self._config.replies.max_auto_replies_per_sender
         )
         if suppressed is not None:
-            session.add(
-                IncidentEvent(
-                    incident_id=incident.id,
-                    at=now,
-                    actor="maildesk",
-                    action="no-reply",
-                    detail=suppressed,
-                )
-            )
+            record_event(session, incident, now, "maildesk", "no-reply", suppressed)
             log.info(
                 "no automatic reply",
                 extra={
@@ -311,15 +302,7 @@ class Pipeline:
             outgoing = self._compose(mail, incident, purpose, address, now)
         except TemplateError as exc:
             # The incident stands; only the automatic answer is missing, loudly.
-            session.add(
-                IncidentEvent(
-                    incident_id=incident.id,
-                    at=now,
-                    actor="maildesk",
-                    action="no-reply",
-                    detail=f"template error: {exc}",
-                )
-            )
+            record_event(session, incident, now, "maildesk", "no-reply", f"template error: {exc}")
             log.error(
                 f"reply not composed: {exc}",
                 extra={"message_id": mail.message_id, "reference": incident.reference},
