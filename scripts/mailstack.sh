@@ -320,7 +320,9 @@ last_valid_uid = $mail_uid
 first_valid_gid = $mail_gid
 mail_uid = $mail_uid
 mail_gid = $mail_gid
-mail_location = maildir:$DIR/mail/%d/%n
+# sdbox: one file per mail and the index as the only listing, so a delivery does not
+# rescan a directory of thousands of files (maildir did, into the support INBOX).
+mail_location = sdbox:$DIR/mail/%d/%n
 mail_max_userip_connections = 200
 mail_fsync = never
 recipient_delimiter =

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -62,6 +63,7 @@ class Handled:
     message_id: str | None = None
     reference: str | None = None
     replies: int = 0
+    uid: int | None = None  # set for quarantined mail, which has no message row
 
 
 _OWN_COPY = re.compile(rb"^" + LOOP_HEADER.encode() + rb":", re.IGNORECASE | re.MULTILINE)
@@ -74,6 +76,12 @@ def own_copy_message_id(raw: bytes) -> str | None:
     head = re.split(rb"\r?\n\r?\n", raw[:16384], maxsplit=1)[0]
     if not _OWN_COPY.search(head):
         return None
+    return header_message_id(head)
+
+
+def header_message_id(raw: bytes) -> str | None:
+    """The Message-ID read from the header block alone, for logging mail that did not parse."""
+    head = re.split(rb"\r?\n\r?\n", raw[:16384], maxsplit=1)[0]
     found = _MESSAGE_ID.search(head)
     return found.group(1).decode("ascii", "replace") if found else None
 
@@ -104,97 +112,129 @@ class Pipeline:
         self._own = config.own_addresses
 
     def handle(self, inbound: InboundMail) -> Handled:
-        """Process one mail; the checkpoint advances in the same transaction as the outcome."""
+        """Process one mail in a transaction of its own (see ``handle_batch``)."""
+        return self.handle_batch([inbound])[0]
+
+    def handle_batch(self, batch: Sequence[InboundMail]) -> list[Handled]:
+        """Process mails in one transaction; the checkpoint advances to the last of them in
+        that same transaction, and each outcome is logged once it is committed.
+
+        One commit for a batch instead of one per mail is what a backlog needs. Should one
+        mail fail, the whole transaction is rolled back and every mail of the batch is
+        handled again in a transaction of its own, so that a failure stays with its mail.
+        """
+        if not batch:
+            return []
+        try:
+            handled = self._commit(batch)
+        except Exception:
+            if len(batch) == 1:
+                return [self._handle_alone(batch[0])]
+            log.warning(
+                "batch rolled back; handling its mails one by one",
+                extra={"count": len(batch), "first_uid": batch[0].uid},
+                exc_info=True,
+            )
+            return [self._handle_alone(inbound) for inbound in batch]
+        for one in handled:
+            self._log(one)
+        return handled
+
+    def _commit(self, batch: Sequence[InboundMail]) -> list[Handled]:
+        with self._db.session() as session:
+            handled: list[Handled] = []
+            for inbound in batch:
+                handled.append(self._process(session, inbound))
+                session.flush()  # the next mail's reads see this one (duplicates, threads)
+            self._advance(session, batch[-1])
+        return handled
+
+    def _handle_alone(self, inbound: InboundMail) -> Handled:
+        """One mail whose transaction failed: retry once (another worker may have recorded it
+        meanwhile), then quarantine it, unless the database itself is unwell."""
+        try:
+            handled = self._commit([inbound])
+        except SQLAlchemyError as exc:
+            if not isinstance(exc, IntegrityError):
+                raise  # the database is unwell: the runner backs off, nothing is marked
+            handled = self._commit([inbound])  # the rival's row is visible now: a duplicate
+        except Exception as exc:
+            # A bug on one mail must not block the mailbox: keep the mail, say why.
+            log.exception(
+                "mail could not be handled",
+                extra={"message_id": header_message_id(inbound.raw or b""), "uid": inbound.uid},
+            )
+            with self._db.session() as session:
+                handled = [
+                    self._quarantine(
+                        session, inbound, "internal-error", f"{type(exc).__name__}: {exc}"
+                    )
+                ]
+                self._advance(session, inbound)
+        self._log(handled[0])
+        return handled[0]
+
+    def _process(self, session: Session, inbound: InboundMail) -> Handled:
+        """The outcome of one mail, its rows added to ``session``; nothing committed."""
         if inbound.raw is None:
             return self._quarantine(
+                session,
                 inbound,
                 "too-large",
                 f"{inbound.size} bytes > limit {self._config.imap.max_message_bytes}",
                 sha256=f"size:{inbound.mailbox}:{inbound.uidvalidity}:{inbound.uid}",
             )
         copy_id = own_copy_message_id(inbound.raw)
-        mail: ParsedMail | None = None
-        if copy_id is None:
-            try:
-                mail = parse_mail(inbound.raw)
-            except UnparseableMail as exc:
-                return self._quarantine(inbound, exc.reason, exc.detail)
-        message_id = copy_id if mail is None else mail.message_id
+        if copy_id is not None:
+            return self._own_copy(session, copy_id)
         try:
-            if mail is None:
-                return self._own_copy(inbound, copy_id or "")
-            return self._handle_parsed(inbound, mail)
-        except SQLAlchemyError as exc:
-            if not isinstance(exc, IntegrityError):
-                raise  # the database is unwell: the runner backs off, nothing is marked
-            # Another worker recorded the same mail between our check and our commit.
-            handled = Handled(Outcome.DUPLICATE, "race:already-recorded", message_id)
-            with self._db.session() as session:
-                self._advance(session, inbound)
-            self._log(handled)
-            return handled
-        except Exception as exc:
-            # A bug on one mail must not block the mailbox: keep the mail, say why.
-            log.exception("mail could not be handled", extra={"message_id": message_id})
-            return self._quarantine(inbound, "internal-error", f"{type(exc).__name__}: {exc}")
+            mail = parse_mail(inbound.raw)
+        except UnparseableMail as exc:
+            return self._quarantine(session, inbound, exc.reason, exc.detail)
+        return self._handle_parsed(session, inbound, mail)
 
-    def _own_copy(self, inbound: InboundMail, message_id: str) -> Handled:
+    def _own_copy(self, session: Session, message_id: str) -> Handled:
         """Our own reply came back (delivery copy): confirm it was sent; nothing else.
 
         No message row: confirming is idempotent, and a copy is no client mail to keep."""
-        now = self._clock.now()
-        with self._db.session() as session:
-            confirmed = store.confirm_sent(session, message_id, now)
-            self._advance(session, inbound)
-        handled = Handled(
+        confirmed = store.confirm_sent(session, message_id, self._clock.now())
+        return Handled(
             Outcome.IGNORED, "own-copy:confirmed" if confirmed else "loop:own-reply", message_id
         )
-        self._log(handled)
-        return handled
 
-    def _handle_parsed(self, inbound: InboundMail, mail: ParsedMail) -> Handled:
+    def _handle_parsed(self, session: Session, inbound: InboundMail, mail: ParsedMail) -> Handled:
         now = self._clock.now()
         key = dedup_key(mail)
-        with self._db.session() as session:
-            # Reads first, without autoflush: on SQLite the write lock is taken only at the
-            # first write, so the sender is not kept waiting while this mail is analysed.
-            with session.no_autoflush:
-                seen = store.find_message(session, key) is not None
-                thread = (
-                    None
-                    if seen
-                    else store.find_thread_incident(
-                        session,
-                        REFERENCE_IN_SUBJECT.findall(mail.subject),
-                        (*mail.in_reply_to, *mail.references),
-                    )
+        # Reads first, without autoflush: on SQLite the write lock is taken only at the
+        # first write, so the sender is not kept waiting while this mail is analysed.
+        with session.no_autoflush:
+            seen = store.message_seen(session, key)
+            thread = (
+                None
+                if seen
+                else store.find_thread_incident(
+                    session,
+                    REFERENCE_IN_SUBJECT.findall(mail.subject),
+                    (*mail.in_reply_to, *mail.references),
                 )
-            if seen:
-                self._advance(session, inbound)
-                handled = Handled(
-                    Outcome.DUPLICATE, f"seen:{key.split(':', 1)[0]}", mail.message_id
-                )
-                self._log(handled)
-                return handled
-            robot = automatic_reason(mail, self._own)
-            if (
-                robot == "loop:own-reply"
-                and mail.message_id
-                and store.confirm_sent(session, mail.message_id, now)
-            ):
-                robot = "own-copy:confirmed"
-            if robot is not None:
-                session.add(self._message(mail, inbound, key, now, "ignored", robot, thread))
-                handled = Handled(
-                    Outcome.IGNORED, robot, mail.message_id, thread.reference if thread else None
-                )
-            elif thread is not None:
-                handled = self._followup(session, inbound, mail, key, now, thread)
-            else:
-                handled = self._new_incident(session, inbound, mail, key, now)
-            self._advance(session, inbound)
-        self._log(handled)
-        return handled
+            )
+        if seen:
+            return Handled(Outcome.DUPLICATE, f"seen:{key.split(':', 1)[0]}", mail.message_id)
+        robot = automatic_reason(mail, self._own)
+        if (
+            robot == "loop:own-reply"
+            and mail.message_id
+            and store.confirm_sent(session, mail.message_id, now)
+        ):
+            robot = "own-copy:confirmed"
+        if robot is not None:
+            session.add(self._message(mail, inbound, key, now, "ignored", robot, thread))
+            return Handled(
+                Outcome.IGNORED, robot, mail.message_id, thread.reference if thread else None
+            )
+        if thread is not None:
+            return self._followup(session, inbound, mail, key, now, thread)
+        return self._new_incident(session, inbound, mail, key, now)
 
     def _new_incident(
         self, session: Session, inbound: InboundMail, mail: ParsedMail, key: str, now: datetime
@@ -283,7 +323,8 @@ class Pipeline:
         """Queue an automatic answer unless the loop guard says no (then log why)."""
         address = (mail.reply_to or mail.from_address).lower()
         window = timedelta(hours=self._config.replies.auto_reply_window_hours)
-        recent = store.count_auto_replies(session, address, now - window)
+        with session.no_autoflush:  # replies of earlier mails are flushed; this one's rows wait
+            recent = store.count_auto_replies(session, address, now - window)
         suppressed = reply_suppressed_reason(
             mail, recent, self._config.replies.max_auto_replies_per_sender
         )
@@ -429,29 +470,36 @@ class Pipeline:
         )
 
     def _quarantine(
-        self, inbound: InboundMail, reason: str, detail: str, sha256: str | None = None
+        self,
+        session: Session,
+        inbound: InboundMail,
+        reason: str,
+        detail: str,
+        sha256: str | None = None,
     ) -> Handled:
+        """Keep the whole mail in the quarantine table (once per content) and say why."""
         digest = sha256 or hashlib.sha256(inbound.raw or b"").hexdigest()
-        with self._db.session() as session:
-            self._advance(session, inbound)
-            exists = session.query(QuarantinedMail.id).filter_by(sha256=digest).first()
-            if exists is None:
-                session.add(
-                    QuarantinedMail(
-                        sha256=digest,
-                        reason=reason,
-                        detail=detail[:2000],
-                        mailbox=inbound.mailbox,
-                        uidvalidity=inbound.uidvalidity,
-                        uid=inbound.uid,
-                        size=inbound.size,
-                        raw=inbound.raw,
-                        created_at=self._clock.now(),
-                    )
+        exists = session.query(QuarantinedMail.id).filter_by(sha256=digest).first()
+        if exists is None:
+            session.add(
+                QuarantinedMail(
+                    sha256=digest,
+                    reason=reason,
+                    detail=detail[:2000],
+                    mailbox=inbound.mailbox,
+                    uidvalidity=inbound.uidvalidity,
+                    uid=inbound.uid,
+                    size=inbound.size,
+                    raw=inbound.raw,
+                    created_at=self._clock.now(),
                 )
-        handled = Handled(Outcome.QUARANTINED, f"{reason}: {detail}" if detail else reason)
-        log.warning("mail quarantined", extra={"uid": inbound.uid, "reason": handled.reason})
-        return handled
+            )
+        return Handled(
+            Outcome.QUARANTINED,
+            f"{reason}: {detail}" if detail else reason,
+            header_message_id(inbound.raw or b""),
+            uid=inbound.uid,
+        )
 
     def _advance(self, session: Session, inbound: InboundMail) -> None:
         store.save_checkpoint(
@@ -460,6 +508,16 @@ class Pipeline:
 
     @staticmethod
     def _log(handled: Handled) -> None:
+        if handled.outcome is Outcome.QUARANTINED:
+            log.warning(
+                "mail quarantined",
+                extra={
+                    "message_id": handled.message_id,
+                    "uid": handled.uid,
+                    "reason": handled.reason,
+                },
+            )
+            return
         log.info(
             f"mail handled: {handled.outcome}",
             extra={

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -117,27 +118,37 @@ class Database:
         self.engine.dispose()
 
 
+@functools.lru_cache(maxsize=4)
+def _reference_upsert(dialect: str) -> Any:
+    """Built once per dialect: the pipeline allocates a reference for every new incident."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(ReferenceCounter)
+        .values(scope=bindparam("scope"), last=1)
+        .on_conflict_do_update(
+            index_elements=[ReferenceCounter.scope], set_={"last": ReferenceCounter.last + 1}
+        )
+        .returning(ReferenceCounter.last)
+    )
+
+
 def next_reference(session: Session, prefix: str, year: int) -> str:
     """Allocate the next human reference of the year, e.g. ``MD-2026-000123``.
 
     One upsert, so two workers opening the first incident of a year cannot collide.
     """
     scope = f"{prefix}-{year}"
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    bumped = session.execute(
-        insert(ReferenceCounter)
-        .values(scope=scope, last=1)
-        .on_conflict_do_update(
-            index_elements=[ReferenceCounter.scope], set_={"last": ReferenceCounter.last + 1}
-        )
-        .returning(ReferenceCounter.last)
-    ).scalar_one()
+    statement = _reference_upsert(session.get_bind().dialect.name)
+    bumped = session.execute(statement, {"scope": scope}).scalar_one()
     return f"{scope}-{bumped:06d}"
 
 
-def find_message(session: Session, dedup_key: str) -> Message | None:
-    return session.scalars(select(Message).where(Message.dedup_key == dedup_key)).first()
+_FIND_MESSAGE = select(Message.id).where(Message.dedup_key == bindparam("key")).limit(1)
+
+
+def message_seen(session: Session, dedup_key: str) -> bool:
+    """Whether a mail with this deduplication key is already recorded."""
+    return session.execute(_FIND_MESSAGE, {"key": dedup_key}).first() is not None
 
 
 def find_thread_incident(

@@ -7,6 +7,7 @@ protocol. Priorities follow the catalogue and configured cues; deadlines count b
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -71,17 +72,24 @@ class DeadlineRule(Protocol):
     def deadline(self, received_at: datetime, kind: IncidentKind, priority: str) -> Deadline: ...
 
 
-def normalize(text: str) -> str:
-    """Lower case, no accents, single spaces: keyword matching that survives typing habits."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"\s+", " ", stripped.replace("·", "")).strip()
-
-
+_SPACES = re.compile(r"\s+")
+# The accents of Latin scripts (Combining Diacritical Marks and their supplements).
+_COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _WORD = re.compile(r"\w+")
 
 
+def normalize(text: str) -> str:
+    """Lower case, no accents, single spaces: keyword matching that survives typing habits."""
+    text = text.lower()
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text.replace("·", ""))
+        text = _COMBINING_MARKS.sub("", decomposed)
+    return _SPACES.sub(" ", text).strip()
+
+
+@functools.lru_cache(maxsize=16)
 def _words(text: str) -> tuple[str, ...]:
+    """The normalized words of a text; one mail's text is matched by several matchers."""
     return tuple(_WORD.findall(normalize(text)))
 
 

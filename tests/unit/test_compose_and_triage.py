@@ -27,7 +27,7 @@ NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # Wednesday 10:30 in Madrid: op
 MADRID = ZoneInfo("Europe/Madrid")
 
 
-def reply(**overrides: object) -> email.message.EmailMessage:
+def reply_args(**overrides: object) -> dict[str, object]:
     args: dict[str, object] = {
         "rendered": RenderedMail("[MD-2026-000007] Recibido: Sin internet", "texto", "<p>html</p>"),
         "sender_name": "Soporte Telecom Ebro",
@@ -42,6 +42,15 @@ def reply(**overrides: object) -> email.message.EmailMessage:
         "zone": ZoneInfo("Europe/Madrid"),
     }
     args.update(overrides)
+    return args
+
+
+def compose_raw(**overrides: object) -> bytes:
+    return compose_reply(**reply_args(**overrides)).raw  # type: ignore[arg-type]
+
+
+def reply(**overrides: object) -> email.message.EmailMessage:
+    args = reply_args(**overrides)
     outgoing = compose_reply(**args)  # type: ignore[arg-type]
     msg = email.message_from_bytes(outgoing.raw, policy=email.policy.default)
     assert msg["Message-ID"] == f"<{outgoing.message_id}>"
@@ -66,6 +75,40 @@ def test_accented_long_subject_is_encoded_without_a_leading_space() -> None:
     subject = "[MD-2026-000007] Recibido: URGENTE!! sin internet y el datáfono no cobra"
     msg = reply(rendered=RenderedMail(subject, "t", "<p>h</p>"))
     assert msg["Subject"] == subject
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Rebut: la fibra no va 💡 " + "àèíòú ç l·l " * 12,  # 4-byte characters, many words
+        "Received: " + "no dial tone on the main line " * 8,  # long plain ASCII
+        "Recibido",
+    ],
+)
+def test_any_subject_round_trips_in_short_lines(subject: str) -> None:
+    raw = compose_raw(rendered=RenderedMail(subject, "t", "<p>h</p>"))
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["Subject"] == f"{' '.join(subject.split())} [MD-2026-000007]"
+    assert not msg.defects
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 78
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['Pérez, "Pepe" \\ Ruiz', "Ana (bar) <x@y>", "Núria Puig i Soler", "Joan", ""],
+)
+def test_display_names_round_trip(name: str) -> None:
+    msg = reply(to_name=name, sender_name="Soporte Telecom Ebro, S.L.")
+    assert msg["To"].addresses[0].display_name == name
+    assert msg["To"].addresses[0].addr_spec == "bar@clientes.test"
+    assert msg["From"].addresses[0].display_name == "Soporte Telecom Ebro, S.L."
+
+
+def test_bodies_keep_every_character() -> None:
+    text = "Hola Núria,\n\nel datàfon ja està configurat · 💳\n" * 40
+    msg = reply(rendered=RenderedMail("[MD-2026-000007] x", text, f"<p>{text}</p>"))
+    assert msg.get_body(("plain",)).get_content() == text
+    assert msg.get_body(("html",)).get_content() == f"<p>{text}</p>"
 
 
 def test_reference_is_added_when_a_template_forgets_it() -> None:

@@ -1,0 +1,129 @@
+"""Several mails in one transaction: what one mail does is seen by the next, a failure stays
+with its own mail, and every outcome is logged once, after its commit."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from maildesk.clock import FrozenClock
+from maildesk.config import Config, load_config
+from maildesk.daemon import build_parts
+from maildesk.model import Checkpoint, Incident, Message, OutboxItem, QuarantinedMail
+from maildesk.pipeline import InboundMail, Outcome, Pipeline
+from maildesk.schedule import build_calendar
+from maildesk.store import Database
+from maildesk.testing.stackconfig import write_stack_config
+from maildesk.testing.support import client_mail
+from maildesk.triage import Triage, TriageInput, Triager, default_triager
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Madrid: open
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    path = write_stack_config(
+        tmp_path / "maildesk.toml",
+        imap_port=1,
+        smtp_port=1,
+        database_url=f"sqlite:///{tmp_path / 'maildesk.db'}",
+    )
+    return load_config(path)
+
+
+def inbound(uid: int, msg: EmailMessage) -> InboundMail:
+    raw = msg.as_bytes()
+    return InboundMail("INBOX", 7, uid, len(raw), raw)
+
+
+def pipeline(config: Config, triager: Triager | None = None) -> Pipeline:
+    return build_parts(config, FrozenClock(NOW), triager=triager).pipeline
+
+
+def count(config: Config, model: type) -> int:
+    with Database(config.database.url).session() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_a_batch_sees_its_own_mails_duplicates_and_threads(config: Config) -> None:
+    first = client_mail("cliente1@clientes.test", "Sin internet", "No tenemos ADSL desde ayer.")
+    again = client_mail("cliente1@clientes.test", "Sin internet", "No tenemos ADSL desde ayer.")
+    again.replace_header("Message-ID", first["Message-ID"])
+    answer = client_mail(
+        "cliente1@clientes.test",
+        "Re: Sin internet",
+        "Sigue igual, el router parpadea en rojo.",
+        headers={"In-Reply-To": first["Message-ID"], "References": first["Message-ID"]},
+    )
+    other = client_mail("cliente2@clientes.test", "Factura duplicada", "Nos cobran dos veces.")
+
+    handled = pipeline(config).handle_batch(
+        [inbound(1, first), inbound(2, again), inbound(3, answer), inbound(4, other)]
+    )
+
+    assert [h.outcome for h in handled] == [
+        Outcome.NEW_INCIDENT,
+        Outcome.DUPLICATE,
+        Outcome.FOLLOWUP,
+        Outcome.NEW_INCIDENT,
+    ]
+    assert handled[2].reference == handled[0].reference
+    assert handled[3].reference != handled[0].reference
+    assert count(config, Incident) == 2
+    assert count(config, Message) == 3  # the duplicate adds no row
+    assert count(config, OutboxItem) == 3  # two acknowledgements and one follow-up reply
+    with Database(config.database.url).session() as session:
+        checkpoint = session.get(Checkpoint, "INBOX")
+        assert checkpoint is not None
+        assert (checkpoint.uidvalidity, checkpoint.last_uid) == (7, 4)
+
+
+class ExplodingTriager:
+    """The real triage, except for subjects saying "boom": a bug on one mail."""
+
+    def __init__(self, real: Triager) -> None:
+        self._real = real
+
+    def triage(self, mail: TriageInput, received_at: datetime) -> Triage:
+        if "boom" in mail.subject:
+            raise RuntimeError("classifier exploded")
+        return self._real.triage(mail, received_at)
+
+
+def test_a_failing_mail_is_quarantined_and_the_rest_of_its_batch_commits(
+    config: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    triager = ExplodingTriager(default_triager(config, build_calendar(config.schedule)))
+    mails = [
+        client_mail("cliente1@clientes.test", "Sin línea", "No hay tono en la línea fija."),
+        client_mail("cliente2@clientes.test", "boom", "Este correo rompe el clasificador."),
+        client_mail("cliente3@clientes.test", "Datáfono", "El datáfono no está configurado."),
+    ]
+    with caplog.at_level(logging.INFO, logger="maildesk"):
+        handled = pipeline(config, triager).handle_batch(  # type: ignore[arg-type]
+            [inbound(uid, msg) for uid, msg in enumerate(mails, 1)]
+        )
+
+    assert [h.outcome for h in handled] == [
+        Outcome.NEW_INCIDENT,
+        Outcome.QUARANTINED,
+        Outcome.NEW_INCIDENT,
+    ]
+    assert "internal-error: RuntimeError: classifier exploded" in handled[1].reason
+    assert handled[1].message_id == mails[1]["Message-ID"].strip("<>")
+    assert [h.reference for h in handled if h.reference] == ["MD-2026-000001", "MD-2026-000002"]
+    with Database(config.database.url).session() as session:
+        kept = session.scalars(select(QuarantinedMail)).one()
+        assert kept.uid == 2 and kept.raw == mails[1].as_bytes()
+        checkpoint = session.get(Checkpoint, "INBOX")
+        assert checkpoint is not None and checkpoint.last_uid == 3
+    # The rolled-back attempt logged nothing: each mail has exactly one outcome line.
+    outcomes = [r for r in caplog.records if r.getMessage().startswith("mail handled")]
+    quarantined = [r for r in caplog.records if r.getMessage() == "mail quarantined"]
+    assert len(outcomes) == 2 and len(quarantined) == 1
+    assert any(r.getMessage().startswith("batch rolled back") for r in caplog.records)
