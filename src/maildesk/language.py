@@ -19,7 +19,7 @@ from typing import Any
 
 MIN_WORDS = 3
 MIN_CONFIDENCE = 0.6
-_MAX_CHARS = 700  # the first lines tell the language; the model costs per byte
+_MAX_CHARS = 400  # the first lines tell the language; the model costs per byte
 _MARKER_WEIGHT = 1.0
 
 _URL_OR_EMAIL = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+", re.IGNORECASE)

@@ -101,6 +101,9 @@ _PATH_SEP = re.compile(r"[\\/]")
 _CONTROL_CHAR = re.compile(r"[\x00-\x1f\x7f]")
 _BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
+_SIMPLE_MAILBOX = re.compile(
+    r'\s*(?:"([^"\\]*)"|([^"<>@,;:\\()\[\]]*?))\s*<([^<>\s]+)>\s*|\s*([^<>\s"]+)\s*'
+)
 _FORWARD_TYPES = ("message/rfc822", "message/global")
 _HTML_CONFIG = ParserConfig(css=CSS_PROFILES["strict"])
 
@@ -205,6 +208,15 @@ def _first_address(name: str, value: str | None, defects: list[str]) -> tuple[st
     if value is None:
         return None
     text = raw_header_text(str(value)).text
+    simple = _SIMPLE_MAILBOX.fullmatch(text)
+    spec = simple and (simple.group(3) or simple.group(4))
+    if simple and spec and _ADDR_SPEC.fullmatch(spec):
+        # "Name <a@b>", '"Name" <a@b>' or "a@b": most real headers, and no need for the
+        # strict parser (a third of the parsing time).
+        display = simple.group(1) if simple.group(1) is not None else simple.group(2) or ""
+        if "=?" in display:
+            display = decode_header_value(display).text
+        return _fold(display), spec.lower()
     try:
         header = email.policy.default.header_factory(name, text)
         found = [(a.display_name, a.addr_spec) for a in header.addresses]

@@ -79,6 +79,27 @@ def own_copy_message_id(raw: bytes) -> str | None:
     return header_message_id(head)
 
 
+@dataclass(frozen=True, slots=True)
+class _Analysis:
+    """What the mail says, worked out before any database access."""
+
+    language: str
+    clock_start: datetime
+    triage: Triage
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """One mail ready for its transaction: parsed (or why not), maybe analysed."""
+
+    inbound: InboundMail
+    now: datetime
+    copy_id: str | None = None
+    mail: ParsedMail | None = None
+    unparseable: UnparseableMail | None = None
+    analysis: _Analysis | None = None
+
+
 def header_message_id(raw: bytes) -> str | None:
     """The Message-ID read from the header block alone, for logging mail that did not parse."""
     head = re.split(rb"\r?\n\r?\n", raw[:16384], maxsplit=1)[0]
@@ -141,13 +162,46 @@ class Pipeline:
         return handled
 
     def _commit(self, batch: Sequence[InboundMail]) -> list[Handled]:
+        # The analysis needs no database: done before the transaction, so that on SQLite
+        # the write lock (which the sender process needs too) is held only for the writes.
+        prepared = [self._prepare(inbound) for inbound in batch]
         with self._db.session() as session:
             handled: list[Handled] = []
-            for inbound in batch:
-                handled.append(self._process(session, inbound))
+            for one in prepared:
+                handled.append(self._process(session, one))
                 session.flush()  # the next mail's reads see this one (duplicates, threads)
             self._advance(session, batch[-1])
         return handled
+
+    def _prepare(self, inbound: InboundMail) -> _Prepared:
+        """Parse, and for a mail that will most likely open an incident, analyse it."""
+        now = self._clock.now()
+        if inbound.raw is None:
+            return _Prepared(inbound, now)
+        copy_id = own_copy_message_id(inbound.raw)
+        if copy_id is not None:
+            return _Prepared(inbound, now, copy_id=copy_id)
+        try:
+            mail = parse_mail(inbound.raw)
+        except UnparseableMail as exc:
+            return _Prepared(inbound, now, unparseable=exc)
+        threaded = mail.in_reply_to or mail.references or REFERENCE_IN_SUBJECT.search(mail.subject)
+        analysis = None
+        if not threaded and automatic_reason(mail, self._own) is None:
+            analysis = self._analyse(mail, now)
+        return _Prepared(inbound, now, mail=mail, analysis=analysis)
+
+    def _analyse(self, mail: ParsedMail, now: datetime) -> _Analysis:
+        language = detect_language(
+            f"{mail.subject}\n{mail.clean_text}",
+            supported=self._config.replies.languages,
+            default=self._config.replies.default_language,
+        ).language
+        clock_start = self._clock_start(now)
+        triage = self._triager.triage(
+            TriageInput(mail.subject, mail.clean_text, language, mail.from_address), clock_start
+        )
+        return _Analysis(language, clock_start, triage)
 
     def _handle_alone(self, inbound: InboundMail) -> Handled:
         """One mail whose transaction failed: retry once (another worker may have recorded it
@@ -174,9 +228,15 @@ class Pipeline:
         self._log(handled[0])
         return handled[0]
 
-    def _process(self, session: Session, inbound: InboundMail) -> Handled:
+    def _process(self, session: Session, prepared: _Prepared) -> Handled:
         """The outcome of one mail, its rows added to ``session``; nothing committed."""
-        if inbound.raw is None:
+        inbound = prepared.inbound
+        if prepared.copy_id is not None:
+            return self._own_copy(session, prepared.copy_id, prepared.now)
+        if prepared.unparseable is not None:
+            exc = prepared.unparseable
+            return self._quarantine(session, inbound, exc.reason, exc.detail)
+        if prepared.mail is None:
             return self._quarantine(
                 session,
                 inbound,
@@ -184,29 +244,20 @@ class Pipeline:
                 f"{inbound.size} bytes > limit {self._config.imap.max_message_bytes}",
                 sha256=f"size:{inbound.mailbox}:{inbound.uidvalidity}:{inbound.uid}",
             )
-        copy_id = own_copy_message_id(inbound.raw)
-        if copy_id is not None:
-            return self._own_copy(session, copy_id)
-        try:
-            mail = parse_mail(inbound.raw)
-        except UnparseableMail as exc:
-            return self._quarantine(session, inbound, exc.reason, exc.detail)
-        return self._handle_parsed(session, inbound, mail)
+        return self._handle_parsed(session, prepared, prepared.mail)
 
-    def _own_copy(self, session: Session, message_id: str) -> Handled:
+    def _own_copy(self, session: Session, message_id: str, now: datetime) -> Handled:
         """Our own reply came back (delivery copy): confirm it was sent; nothing else.
 
         No message row: confirming is idempotent, and a copy is no client mail to keep."""
-        confirmed = store.confirm_sent(session, message_id, self._clock.now())
+        confirmed = store.confirm_sent(session, message_id, now)
         return Handled(
             Outcome.IGNORED, "own-copy:confirmed" if confirmed else "loop:own-reply", message_id
         )
 
-    def _handle_parsed(self, session: Session, inbound: InboundMail, mail: ParsedMail) -> Handled:
-        now = self._clock.now()
+    def _handle_parsed(self, session: Session, prepared: _Prepared, mail: ParsedMail) -> Handled:
+        inbound, now = prepared.inbound, prepared.now
         key = dedup_key(mail)
-        # Reads first, without autoflush: on SQLite the write lock is taken only at the
-        # first write, so the sender is not kept waiting while this mail is analysed.
         with session.no_autoflush:
             seen = store.message_seen(session, key)
             thread = (
@@ -234,20 +285,19 @@ class Pipeline:
             )
         if thread is not None:
             return self._followup(session, inbound, mail, key, now, thread)
-        return self._new_incident(session, inbound, mail, key, now)
+        analysis = prepared.analysis or self._analyse(mail, now)
+        return self._new_incident(session, inbound, mail, key, now, analysis)
 
     def _new_incident(
-        self, session: Session, inbound: InboundMail, mail: ParsedMail, key: str, now: datetime
+        self,
+        session: Session,
+        inbound: InboundMail,
+        mail: ParsedMail,
+        key: str,
+        now: datetime,
+        analysis: _Analysis,
     ) -> Handled:
-        language = detect_language(
-            f"{mail.subject}\n{mail.clean_text}",
-            supported=self._config.replies.languages,
-            default=self._config.replies.default_language,
-        ).language
-        clock_start = self._clock_start(now)
-        triage = self._triager.triage(
-            TriageInput(mail.subject, mail.clean_text, language, mail.from_address), clock_start
-        )
+        language, clock_start, triage = analysis.language, analysis.clock_start, analysis.triage
         reference = store.next_reference(
             session,
             self._config.company.reference_prefix,

@@ -8,6 +8,7 @@ Layout on disk: ``{directory}/{lang}/{name}.subject.j2|.txt.j2|.html.j2`` plus s
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -272,10 +273,10 @@ class TemplateRenderer:
             year = not isinstance(now, datetime) or self._local(now).year != local.year
         phrasing = _PHRASINGS.get(lang)
         if phrasing is None:  # a language added by the admin without a phrasing table
-            day = format_date(local.date(), "EEEE d MMMM y" if year else "EEEE d MMMM", locale=lang)
+            day = _format_day(local.date(), "EEEE d MMMM y" if year else "EEEE d MMMM", lang)
             return _typography(f"{day}, {_clock(local)}")
         pattern = phrasing.date_year if year else phrasing.date
-        day = format_date(local.date(), pattern, locale=lang)
+        day = _format_day(local.date(), pattern, lang)
         return _typography(f"{phrasing.prefix}{day} {phrasing.at(local.hour)} {_clock(local)}")
 
     @jinja2.pass_context
@@ -286,7 +287,7 @@ class TemplateRenderer:
         day = self._local(value).date() if isinstance(value, datetime) else value
         phrasing = _PHRASINGS.get(lang)
         pattern = phrasing.date_short if phrasing else "short"
-        return format_date(day, pattern, locale=lang)
+        return _format_day(day, pattern, lang)
 
     def _filter_time_short(self, value: datetime) -> str:
         """'9:00' in the renderer's timezone."""
@@ -296,6 +297,12 @@ class TemplateRenderer:
     def _filter_duration(self, context: Any, value: timedelta | float) -> str:
         """'45 min', '2 h 30 min', '3 días', '1 día 4 h' (a number means minutes)."""
         return format_duration(value, self._lang(context))
+
+
+@functools.lru_cache(maxsize=512)
+def _format_day(day: date, pattern: str, language: str) -> str:
+    """Babel's date formatting, remembered: every reply names a few days, mostly the same."""
+    return format_date(day, pattern, locale=language)
 
 
 def format_duration(value: timedelta | float, language: str) -> str:

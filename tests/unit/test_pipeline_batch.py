@@ -95,8 +95,17 @@ class ExplodingTriager:
         return self._real.triage(mail, received_at)
 
 
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def test_a_failing_mail_is_quarantined_and_the_rest_of_its_batch_commits(
-    config: Config, caplog: pytest.LogCaptureFixture
+    config: Config,
 ) -> None:
     triager = ExplodingTriager(default_triager(config, build_calendar(config.schedule)))
     mails = [
@@ -104,10 +113,18 @@ def test_a_failing_mail_is_quarantined_and_the_rest_of_its_batch_commits(
         client_mail("cliente2@clientes.test", "boom", "Este correo rompe el clasificador."),
         client_mail("cliente3@clientes.test", "Datáfono", "El datáfono no está configurado."),
     ]
-    with caplog.at_level(logging.INFO, logger="maildesk"):
+    # Its own handler: other tests reconfigure the "maildesk" logger's propagation.
+    logger = logging.getLogger("maildesk.pipeline")
+    caught, level = Records(), logger.level
+    logger.addHandler(caught)
+    logger.setLevel(logging.INFO)
+    try:
         handled = pipeline(config, triager).handle_batch(  # type: ignore[arg-type]
             [inbound(uid, msg) for uid, msg in enumerate(mails, 1)]
         )
+    finally:
+        logger.removeHandler(caught)
+        logger.setLevel(level)
 
     assert [h.outcome for h in handled] == [
         Outcome.NEW_INCIDENT,
@@ -123,7 +140,7 @@ def test_a_failing_mail_is_quarantined_and_the_rest_of_its_batch_commits(
         checkpoint = session.get(Checkpoint, "INBOX")
         assert checkpoint is not None and checkpoint.last_uid == 3
     # The rolled-back attempt logged nothing: each mail has exactly one outcome line.
-    outcomes = [r for r in caplog.records if r.getMessage().startswith("mail handled")]
-    quarantined = [r for r in caplog.records if r.getMessage() == "mail quarantined"]
+    outcomes = [r for r in caught.records if r.getMessage().startswith("mail handled")]
+    quarantined = [r for r in caught.records if r.getMessage() == "mail quarantined"]
     assert len(outcomes) == 2 and len(quarantined) == 1
-    assert any(r.getMessage().startswith("batch rolled back") for r in caplog.records)
+    assert any(r.getMessage().startswith("batch rolled back") for r in caught.records)
