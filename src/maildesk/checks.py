@@ -103,10 +103,41 @@ def check_templates(config: Config, now: datetime) -> CheckResult:
     )
 
 
+def check_classifier(config: Config) -> CheckResult:
+    """The trained model loads (hash and content types verified) and knows the catalogue."""
+    from maildesk.learn.model import ModelError, load
+
+    if config.triage.classifier == "keywords":
+        return CheckResult("classifier", True, "keyword rules (triage.classifier = keywords)")
+    try:
+        model = load(config.models_dir)
+    except ModelError as exc:
+        return CheckResult("classifier", False, f"{exc}; the daemon would use the keyword rules")
+    meta = model.metadata
+    unknown = sorted(set(meta.get("labels", {}).get("kind", [])) - {k.id for k in config.kinds})
+    if unknown:
+        return CheckResult(
+            "classifier", False, f"model kinds not in the catalogue: {', '.join(unknown)}"
+        )
+    test = (meta.get("metrics") or {}).get("test") or {}
+    figure = (
+        f", test technical/billing macro-F1 {test['tech_billing_macro_f1']:.3f}"
+        if "tech_billing_macro_f1" in test
+        else ""
+    )
+    return CheckResult(
+        "classifier",
+        True,
+        f"model trained {meta.get('trained_at', '?')} on "
+        f"{meta.get('data', {}).get('train', {}).get('count', '?')} mails{figure}",
+    )
+
+
 def run_checks(config: Config, now: datetime) -> list[CheckResult]:
     return [
         check_database(config),
         check_templates(config, now),
+        check_classifier(config),
         check_imap(config),
         check_smtp(config),
     ]

@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from maildesk import __version__
@@ -64,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("--status", help="only this status (open, waiting, resolved, closed)")
     listing.add_argument("--search", help="text in the subject or the client's address")
+    listing.add_argument(
+        "--unsure",
+        action="store_true",
+        help="only incidents the classifier was unsure about (shown with '?'): check their "
+        "category with 'incidents set'",
+    )
     listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     listing.add_argument("--json", action="store_true", help="JSON lines for scripts")
     listing.set_defaults(handler=cmd_incidents_list)
@@ -137,6 +144,60 @@ def _parser() -> argparse.ArgumentParser:
     qlist = qsub.add_parser("list", help="quarantined mail with the reason")
     qlist.add_argument("--json", action="store_true", help="JSON lines for scripts")
     qlist.set_defaults(handler=cmd_quarantine_list)
+
+    train = sub.add_parser(
+        "train",
+        help="train the classifier from labelled mail",
+        description="Train the category and kind models and write them to the models "
+        "directory, with their metadata and metrics. An installed model is replaced only "
+        "when the new one is not worse on the test split (or with --force).",
+    )
+    train.add_argument(
+        "--data",
+        type=Path,
+        default=Path("data/corpus/train"),
+        help="JSONL or CSV (subject, body, category[, kind]), a directory of them, or a "
+        "directory with one folder of .eml files per label (default data/corpus/train)",
+    )
+    train.add_argument(
+        "--test",
+        type=Path,
+        default=Path("data/corpus/test"),
+        help="held-out mail to measure the new and the installed model (default "
+        "data/corpus/test; 'none' to skip)",
+    )
+    train.add_argument("--output", type=Path, help="model directory (default models_dir)")
+    train.add_argument(
+        "--with-corrections",
+        action="store_true",
+        help="add the categories and kinds corrected with 'incidents set' (weighted)",
+    )
+    train.add_argument("--force", action="store_true", help="replace the installed model anyway")
+    train.set_defaults(handler=cmd_train)
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="measure the installed classifier on labelled mail",
+        description="Precision, recall and F1 per class, confusion matrices, technical vs "
+        "billing macro-F1 per language, kind accuracy and calibration.",
+    )
+    evaluate.add_argument(
+        "--data", type=Path, default=Path("data/corpus/test"), help="labelled mail (as train)"
+    )
+    evaluate.add_argument("--model", type=Path, help="model directory (default models_dir)")
+    evaluate.add_argument("--json", action="store_true", help="the figures as JSON")
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+    classify = sub.add_parser(
+        "classify",
+        help="classify mails without opening incidents",
+        description="Print category, confidence, kind, priority and language: one line per "
+        ".eml file, or with --jsonl one JSON object per input line "
+        '({"subject": ..., "body": ...}) from standard input, in the same order.',
+    )
+    classify.add_argument("files", nargs="*", type=Path, metavar="FILE.eml")
+    classify.add_argument("--jsonl", action="store_true", help="JSON lines on stdin/stdout")
+    classify.set_defaults(handler=cmd_classify)
     return parser
 
 
@@ -203,7 +264,9 @@ def _database(config: Config) -> Any:
 def cmd_incidents_list(args: argparse.Namespace, config: Config) -> int:
     from maildesk.reports import incident_rows, print_incident_table
 
-    rows = incident_rows(_database(config), config, args.status, args.search, args.limit)
+    rows = incident_rows(
+        _database(config), config, args.status, args.search, args.limit, args.unsure
+    )
     if args.json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False, default=str))
@@ -301,6 +364,100 @@ def cmd_incidents_set(args: argparse.Namespace, config: Config) -> int:
         raise UsageError(str(exc)) from None
     print(f"{args.reference}: {'; '.join(changed) if changed else 'nothing changed'}")
     return 0
+
+
+def cmd_train(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.learn.commands import CommandError, run_train
+
+    test = None if str(args.test) == "none" else args.test
+    if test is not None and not test.exists():
+        test = None if args.test == Path("data/corpus/test") else test
+    try:
+        run_train(
+            config,
+            data=args.data,
+            test=test,
+            output=args.output or config.models_dir,
+            with_corrections=args.with_corrections,
+            force=args.force,
+            now=_instant(None, config),
+        )
+    except CommandError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.learn.commands import CommandError, run_evaluate
+
+    try:
+        return run_evaluate(
+            config,
+            data=args.data,
+            model_dir=args.model or config.models_dir,
+            as_json=args.json,
+            out=sys.stdout,
+        )
+    except CommandError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_classify(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.language import detect_language
+    from maildesk.learn.commands import classify_jsonl
+    from maildesk.parse import UnparseableMail, parse_mail
+    from maildesk.quotes import clean_reply, is_forward_subject
+    from maildesk.schedule import build_calendar
+    from maildesk.triage import TriageInput, default_triager
+
+    if not args.jsonl and not args.files:
+        raise UsageError("give .eml files, or --jsonl to read JSON lines from standard input")
+
+    triager = default_triager(config, build_calendar(config.schedule))
+    now = _instant(None, config)
+
+    def classify_one(subject: str, text: str, sender: str = "") -> dict[str, Any]:
+        language = detect_language(
+            f"{subject}\n{text}",
+            supported=config.replies.languages,
+            default=config.replies.default_language,
+        )
+        triage = triager.triage(TriageInput(subject, text, language.language, sender), now)
+        c = triage.classification
+        return {
+            "category": c.category,
+            "confidence": c.confidence,
+            "kind": c.kind,
+            "priority": triage.priority.level,
+            "language": language.language,
+            "unsure": triage.unsure,
+            "reason": c.reason,
+        }
+
+    if args.jsonl:
+        classify_jsonl(
+            sys.stdin,
+            lambda subject, body: classify_one(
+                subject, clean_reply(body, forwarded=is_forward_subject(subject))
+            ),
+            sys.stdout,
+        )
+        return 0
+    failed = 0
+    for path in args.files:
+        try:
+            mail = parse_mail(path.read_bytes())
+        except (OSError, UnparseableMail) as exc:
+            failed += 1
+            print(f"{path}: error: {exc}", file=sys.stderr)
+            continue
+        r = classify_one(mail.subject, mail.clean_text, mail.from_address)
+        unsure = "  UNSURE" if r["unsure"] else ""
+        print(
+            f"{path}: {r['category']} {r['confidence']:.2f}  {r['kind']}  {r['priority']}  "
+            f"{r['language']}{unsure}"
+        )
+    return 1 if failed else 0
 
 
 def cmd_quarantine_list(args: argparse.Namespace, config: Config) -> int:

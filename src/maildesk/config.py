@@ -206,8 +206,9 @@ class PriorityConfig(_Section):
 
 
 class Triage(_Section):
-    confidence_threshold: float = Field(0.5, ge=0, le=1)
+    confidence_threshold: float = Field(0.6, ge=0, le=1)
     default_kind: str = "general"
+    classifier: Literal["model", "keywords"] = "model"
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
-from maildesk.model import Incident, IncidentEvent
+from maildesk.model import Correction, Incident, IncidentEvent
 
 STATUSES = ("open", "waiting", "resolved", "closed")
 
@@ -76,8 +76,12 @@ def change_triage(
     category: str | None = None,
     note: str = "",
 ) -> bool:
-    """Correct kind, priority or category; deadlines are recomputed from arrival."""
+    """Correct kind, priority or category; deadlines are recomputed from arrival.
+
+    A changed category or kind is also kept as a correction, with the client's words, for
+    ``maildesk train --with-corrections``."""
     changes = []
+    before = (incident.category, incident.kind)
     if kind is not None and kind != incident.kind:
         try:
             new_kind = config.kind(kind)
@@ -115,4 +119,19 @@ def change_triage(
     incident.updated_at = now
     detail = "; ".join(changes) + f"; due {incident.resolution_due.isoformat()}"
     record_event(session, incident, now, actor, "triage", detail + (f" ({note})" if note else ""))
+    if (incident.category, incident.kind) != before:
+        first = next((m for m in incident.messages if m.direction == "in"), None)
+        session.add(
+            Correction(
+                incident_id=incident.id,
+                subject=incident.subject,
+                text=first.clean_text if first is not None else "",
+                category=incident.category,
+                kind=incident.kind,
+                predicted_category=before[0],
+                predicted_kind=before[1],
+                actor=actor,
+                created_at=now,
+            )
+        )
     return True

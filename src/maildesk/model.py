@@ -128,6 +128,23 @@ class IncidentEvent(Base):
     incident: Mapped[Incident] = relationship(back_populates="events")
 
 
+class Correction(Base):
+    """A category or kind set by a person: with the mail's words, it teaches the classifier."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(998), default="")
+    text: Mapped[str] = mapped_column(Text, default="")  # the client's own words
+    category: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(64))
+    predicted_category: Mapped[str] = mapped_column(String(16))
+    predicted_kind: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
 class OutboxItem(Base):
     """A mail to send. Written in the same transaction as what caused it."""
 

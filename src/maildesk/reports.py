@@ -40,10 +40,15 @@ def _row(incident: Incident, zone: ZoneInfo) -> dict[str, Any]:
 
 
 def incident_rows(
-    database: Database, config: Config, status: str | None, search: str | None, limit: int
+    database: Database,
+    config: Config,
+    status: str | None,
+    search: str | None,
+    limit: int,
+    unsure: bool = False,
 ) -> list[dict[str, Any]]:
     with database.session() as session:
-        incidents = session.scalars(incidents_query(status, search).limit(limit)).all()
+        incidents = session.scalars(incidents_query(status, search, unsure).limit(limit)).all()
         return [_row(i, config.schedule.zone) for i in incidents]
 
 

@@ -260,8 +260,12 @@ def save_checkpoint(
     session.execute(statement)
 
 
-def incidents_query(status: str | None = None, search: str | None = None) -> Any:
+def incidents_query(
+    status: str | None = None, search: str | None = None, unsure: bool = False
+) -> Any:
     query = select(Incident).order_by(Incident.id.desc())
+    if unsure:
+        query = query.where(Incident.unsure.is_(True))
     if status:
         query = query.where(Incident.status == status)
     if search:

@@ -245,9 +245,12 @@ class Triager:
 
 
 def default_triager(config: Config, calendar: BusinessCalendar) -> Triager:
+    """The configured classifier (trained model, else keywords), cues and business time."""
+    from maildesk.learn.classifier import load_classifier
+
     return Triager(
         config,
-        KeywordClassifier(config.kinds, config.triage.default_kind),
+        load_classifier(config),
         CuePriority(config.priority),
         BusinessTimeDeadline(config, calendar),
     )

@@ -30,9 +30,17 @@ def test_check_reports_each_connection(
 ) -> None:
     assert main(["--config", config_path(stack_config), "check"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert [line.split()[1] for line in out] == ["config", "database", "templates", "imap", "smtp"]
+    assert [line.split()[1] for line in out] == [
+        "config",
+        "database",
+        "templates",
+        "classifier",
+        "imap",
+        "smtp",
+    ]
     assert all(line.startswith("ok") for line in out)
-    assert "IDLE offered" in out[3]
+    assert "model trained" in out[3] and "macro-F1" in out[3]
+    assert "IDLE offered" in out[4]
 
 
 def test_check_fails_clearly_when_smtp_is_down(

@@ -125,8 +125,14 @@ def test_message_ids_are_unique() -> None:
     assert reply()["Message-ID"] != reply()["Message-ID"]
 
 
+# The keyword rules (the fallback of the trained model, tested in test_classifier.py).
+KEYWORDS = CONFIG.model_copy(
+    update={"triage": CONFIG.triage.model_copy(update={"classifier": "keywords"})}
+)
+
+
 def classify(subject: str, body: str, language: str = "es", sender: str = "a@b.c"):  # type: ignore[no-untyped-def]
-    triager = default_triager(CONFIG, CALENDAR)
+    triager = default_triager(KEYWORDS, CALENDAR)
     return triager.triage(TriageInput(subject, body, language, sender), NOW)
 
 

@@ -1,0 +1,1 @@
+"""The trained classifier: corpus loading, features, the model, its evaluation."""
