@@ -80,7 +80,7 @@ def check_database(config: Config) -> CheckResult:
 
 def check_templates(config: Config, now: datetime) -> CheckResult:
     from maildesk.render import TemplateRenderer
-    from maildesk.replycontext import check_reply_templates
+    from maildesk.samples import check_templates as render_all
 
     try:
         renderer = TemplateRenderer(
@@ -91,7 +91,7 @@ def check_templates(config: Config, now: datetime) -> CheckResult:
         )
     except ValueError as exc:
         return CheckResult("templates", False, str(exc))
-    problems = check_reply_templates(config, renderer, now)
+    problems = render_all(config, renderer, now)
     if problems:
         return CheckResult("templates", False, "; ".join(problems))
     count = len(renderer.available())

@@ -33,6 +33,20 @@ class OutgoingMail:
     raw: bytes
 
 
+def _multipart(headers: list[str], boundary: str, rendered: RenderedMail) -> bytes:
+    """Headers, then the text and HTML alternatives, base64 in UTF-8."""
+    return (
+        CRLF.join(headers)
+        + CRLF
+        + CRLF
+        + f"--{boundary}{CRLF}"
+        + _base64_part("text/plain", rendered.text)
+        + f"--{boundary}{CRLF}"
+        + _base64_part("text/html", rendered.html)
+        + f"--{boundary}--{CRLF}"
+    ).encode("ascii")
+
+
 def new_message_id(domain: str, tag: str) -> str:
     """A Message-ID of our own, fixed before the first send attempt."""
     return f"{tag}.{uuid.uuid4().hex[:16]}@{domain}"  # short enough not to be folded
@@ -125,14 +139,40 @@ def compose_reply(
         "MIME-Version: 1.0",
         f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"',
     ]
-    raw = (
-        CRLF.join(headers)
-        + CRLF
-        + CRLF
-        + f"--{boundary}{CRLF}"
-        + _base64_part("text/plain", rendered.text)
-        + f"--{boundary}{CRLF}"
-        + _base64_part("text/html", rendered.html)
-        + f"--{boundary}--{CRLF}"
-    )
-    return OutgoingMail(message_id, sender_address, (to_address,), raw.encode("ascii"))
+    raw = _multipart(headers, boundary, rendered)
+    return OutgoingMail(message_id, sender_address, (to_address,), raw)
+
+
+def compose_notice(
+    *,
+    rendered: RenderedMail,
+    sender_name: str,
+    sender_address: str,
+    recipients: tuple[str, ...],
+    tag: str,
+    language: str,
+    now: datetime,
+    zone: tzinfo,
+    reference: str | None = None,
+) -> OutgoingMail:
+    """A mail of our own to the business (digest, alert): automatic, not a reply (RFC 3834
+    ``auto-generated``), marked with our loop header so that its copy is recognised."""
+    domain = sender_address.rsplit("@", 1)[-1]
+    message_id = new_message_id(domain, tag)
+    boundary = f"=_maildesk_{secrets.token_hex(12)}"
+    headers = [
+        f"From: {mailbox_header(sender_name, sender_address)}",
+        f"To: {', '.join(recipients)}",
+        f"Subject: {header_text(rendered.subject)}",
+        f"Date: {format_datetime(now.astimezone(zone))}",
+        f"Message-ID: <{message_id}>",
+        "Auto-Submitted: auto-generated",
+        "X-Auto-Response-Suppress: All",
+        f"{LOOP_HEADER}: {sender_address}",
+        *([f"X-Maildesk-Reference: {reference}"] if reference else []),
+        f"Content-Language: {language}",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"',
+    ]
+    raw = _multipart(headers, boundary, rendered)
+    return OutgoingMail(message_id, sender_address, recipients, raw)

@@ -272,6 +272,43 @@ class ScheduleConfig(_Section):
         return ZoneInfo(self.timezone)
 
 
+_CLOCK_TIME = r"^([01]\d|2[0-3]):[0-5]\d$"
+Recipient = Literal["distributor", "technical_service", "billing_centre"]
+
+
+class DigestConfig(_Section):
+    enabled: bool = True
+    time: str = Field("08:45", pattern=_CLOCK_TIME)  # business days, schedule time zone
+    recipients: tuple[EmailStr, ...] = ()  # empty: the distributor
+    language: str = "es"
+    chart_days: int = Field(14, ge=1, le=60)
+
+    @property
+    def hour_minute(self) -> tuple[int, int]:
+        hour, minute = self.time.split(":")
+        return int(hour), int(minute)
+
+
+class EscalationConfig(_Section):
+    enabled: bool = True
+    thresholds: tuple[float, ...] = (0.75, 1.0)  # share of the resolution time used
+    check_minutes: int = Field(5, ge=1, le=240)
+    notify: dict[str, tuple[Recipient, ...]] = Field(
+        default_factory=lambda: {
+            "technical": ("distributor", "technical_service"),
+            "billing": ("distributor", "billing_centre"),
+            "other": ("distributor",),
+        }
+    )
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value or any(not 0 < t <= 2 for t in value):
+            raise ValueError("expected shares of the resolution time in (0, 2], e.g. [0.75, 1.0]")
+        return tuple(sorted(set(value)))
+
+
 class Logging(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "text"
@@ -289,6 +326,8 @@ class Config(_Section):
     priority: PriorityConfig = PriorityConfig()
     kinds: tuple[IncidentKind, ...]
     logging: Logging = Logging()
+    digest: DigestConfig = DigestConfig()
+    escalation: EscalationConfig = EscalationConfig()
     templates_dir: Path = Path("templates")
     models_dir: Path = Path("models")
 

@@ -17,10 +17,11 @@ from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
 from maildesk.config import Config, ConfigError
 from maildesk.intake import ImapMailbox, IntakeRunner, IntakeStats
+from maildesk.jobs import ScheduledJobs
 from maildesk.outbox import AiosmtplibSession, DrainResult, OutboxSender, SessionFactory
 from maildesk.pipeline import Pipeline
 from maildesk.render import TemplateRenderer
-from maildesk.replycontext import check_reply_templates
+from maildesk.samples import check_templates
 from maildesk.schedule import build_calendar
 from maildesk.senderproc import SenderProcess
 from maildesk.store import Database
@@ -38,7 +39,13 @@ class Parts:
     sender: OutboxSender
     mailbox_factory: Callable[[], ImapMailbox]
     calendar: BusinessCalendar
+    renderer: TemplateRenderer
     copy_to: str | None = None
+
+    def jobs(self, wake_sender: Callable[[], None] = lambda: None) -> ScheduledJobs:
+        return ScheduledJobs(
+            self.config, self.database, self.calendar, self.renderer, self.clock, wake_sender
+        )
 
 
 def build_parts(
@@ -59,9 +66,9 @@ def build_parts(
         languages=config.replies.languages,
         default_language=config.replies.default_language,
     )
-    problems = check_reply_templates(config, renderer, clock.now())
+    problems = check_templates(config, renderer, clock.now())
     if problems:
-        raise ConfigError("reply templates do not render:\n" + "\n".join(problems))
+        raise ConfigError("templates do not render:\n" + "\n".join(problems))
     calendar = build_calendar(config.schedule)
     pipeline = Pipeline(
         config, database, triager or default_triager(config, calendar), renderer, clock, calendar
@@ -80,7 +87,9 @@ def build_parts(
 
     copy_to = config.company.support_address if config.smtp.copy_to_support else None
     sender = OutboxSender(database, config.smtp, smtp_sessions, clock, copy_to)
-    return Parts(config, clock, database, pipeline, sender, mailbox_factory, calendar, copy_to)
+    return Parts(
+        config, clock, database, pipeline, sender, mailbox_factory, calendar, renderer, copy_to
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +138,8 @@ class Daemon:
         else:
             stats, totals = await self._intake_with_local_sender()
         sender = self.parts.sender
+        # The digest if it is due today and not yet sent, and the alerts due now.
+        await asyncio.to_thread(self.parts.jobs().catch_up)
         try:
             # After intake: copies that prove an interrupted send was accepted are seen first.
             await asyncio.to_thread(sender.release_expired)
@@ -189,6 +200,11 @@ class Daemon:
             runner = self._runner_for(process.wake, process.caught_up)
             self._runner = runner
         intake = asyncio.ensure_future(asyncio.to_thread(runner.run_forever))
+        jobs = self.parts.jobs(
+            process.wake if process is not None else lambda: loop.call_soon_threadsafe(wake.set)
+        )
+        await asyncio.to_thread(jobs.catch_up)
+        jobs.start()
         if process is None:
             sender = asyncio.ensure_future(self.parts.sender.run(stop, wake, caught_up))
             await stop.wait()
@@ -196,6 +212,7 @@ class Daemon:
             sender = asyncio.ensure_future(self._watch(process, stop))
             await stop.wait()
         log.info("stopping: finishing the mail in hand")
+        jobs.stop()
         runner.stop()
         await asyncio.gather(intake, sender)
         if process is not None:

@@ -20,12 +20,17 @@ class InvalidChange(ValueError):
     """The change asked for makes no sense (unknown status, kind or priority)."""
 
 
+AUTOMATIC_ACTORS = frozenset({"maildesk", "client"})
+
+
 def record_event(
     session: Session, incident: Incident, now: datetime, actor: str, action: str, detail: str
 ) -> None:
     session.add(
         IncidentEvent(incident_id=incident.id, at=now, actor=actor, action=action, detail=detail)
     )
+    if actor not in AUTOMATIC_ACTORS and incident.first_response_at is None:
+        incident.first_response_at = now  # the first thing a person did about it
 
 
 def change_status(

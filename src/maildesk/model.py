@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -207,3 +208,36 @@ class ReferenceCounter(Base):
 
     scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # e.g. "MD-2026"
     last: Mapped[int] = mapped_column(Integer)
+
+
+class DigestSent(Base):
+    """One morning digest per recipient and local day: the unique key makes it so, whatever
+    the restarts and however many daemons share the database."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in the schedule's zone
+    covered_from: Mapped[datetime]
+    covered_until: Mapped[datetime]
+    message_id: Mapped[str] = mapped_column(String(998))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("recipient", "day", name="uq_digests_recipient_day"),)
+
+
+class AlertSent(Base):
+    """One escalation alert per incident and threshold (percent of resolution time used)."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    threshold: Mapped[int] = mapped_column(Integer)  # percent
+    message_id: Mapped[str] = mapped_column(String(998))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("incident_id", "threshold", name="uq_alerts_incident_threshold"),
+    )

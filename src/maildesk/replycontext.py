@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from maildesk.config import Config
-from maildesk.render import TemplateError, TemplateRenderer
 
 REPLY_TEMPLATES = ("ack", "ack_closed", "followup")
 
@@ -84,17 +83,3 @@ def sample_facts(config: Config, now: datetime) -> IncidentFacts:
         deadline=now + timedelta(hours=8),
         status="open",
     )
-
-
-def check_reply_templates(config: Config, renderer: TemplateRenderer, now: datetime) -> list[str]:
-    """Render every reply template in every language with sample data; the problems found."""
-    problems: list[str] = []
-    facts = sample_facts(config, now)
-    for language in config.replies.languages:
-        context = reply_context(config, facts, language, now, now + timedelta(hours=13))
-        for name in REPLY_TEMPLATES:
-            try:
-                renderer.render(name, language, context)
-            except TemplateError as exc:
-                problems.append(str(exc))
-    return problems

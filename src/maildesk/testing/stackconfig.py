@@ -37,6 +37,7 @@ def stack_config_text(
     log_format: str = "text",
     copy_to_support: bool = False,
     separate_process: bool = False,
+    digest: bool = False,
     extra: str = "",
 ) -> str:
     """The example configuration with the stack's addresses, ports and test-friendly timings.
@@ -83,6 +84,9 @@ def stack_config_text(
     text = _set(text, "routing", "technical_service", f'"{TECHNICAL}"')
     text = _set(text, "routing", "billing_centre", f'"{BILLING}"')
     text = _set(text, "logging", "format", f'"{log_format}"')
+    # Scheduled mail to the distributor depends on the wall clock: off unless a test asks.
+    text = _set(text, "digest", "enabled", "true" if digest else "false")
+    text = _set(text, "escalation", "enabled", "true" if digest else "false")
     return text + extra
 
 

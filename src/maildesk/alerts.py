@@ -1,0 +1,176 @@
+"""Escalation: an alert when an open incident has used a configured share of its resolution
+time (business time, pauses excluded), and again at breach — once per threshold and incident,
+enforced by a unique row written with the outbox row."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from maildesk.businesstime import BusinessCalendar
+from maildesk.compose import compose_notice
+from maildesk.config import Config
+from maildesk.digest import outbox_row
+from maildesk.model import AlertSent, Incident
+from maildesk.render import TemplateRenderer
+from maildesk.store import Database
+
+log = logging.getLogger("maildesk.alerts")
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    reference: str
+    threshold: int  # percent
+    recipients: tuple[str, ...]
+    message_id: str
+
+
+def used_share(incident: Any, calendar: BusinessCalendar, now: datetime) -> float:
+    """Share of the resolution time used: business time since arrival (minus time waiting on
+    the client) over business time from arrival to the deadline (minus the same pause)."""
+    paused = timedelta(seconds=incident.paused_seconds or 0)
+    if incident.paused_at is not None:
+        paused += calendar.elapsed(incident.paused_at, now)
+    total = calendar.elapsed(incident.created_at, incident.resolution_due) - timedelta(
+        seconds=incident.paused_seconds or 0
+    )
+    used = calendar.elapsed(incident.created_at, now) - paused
+    if total <= timedelta(0):
+        return float("inf") if now >= incident.resolution_due else 0.0
+    return used / total
+
+
+def alert_recipients(config: Config, category: str) -> tuple[str, ...]:
+    addresses = {
+        "distributor": config.company.distributor_address,
+        "technical_service": config.routing.technical_service,
+        "billing_centre": config.routing.billing_centre,
+    }
+    chosen = config.escalation.notify.get(category, ("distributor",))
+    return tuple(dict.fromkeys(addresses[name] for name in chosen))
+
+
+def check_escalations(
+    database: Database,
+    config: Config,
+    calendar: BusinessCalendar,
+    renderer: TemplateRenderer,
+    now: datetime,
+) -> list[Alert]:
+    """Queue the alerts due now; each (incident, threshold) at most once, ever."""
+    if not config.escalation.enabled:
+        return []
+    thresholds = [round(100 * t) for t in config.escalation.thresholds]
+    with database.session() as session:
+        candidates = session.execute(
+            select(
+                Incident.id,
+                Incident.reference,
+                Incident.created_at,
+                Incident.resolution_due,
+                Incident.paused_seconds,
+                Incident.paused_at,
+                Incident.category,
+            ).where(Incident.status == "open")
+        ).all()
+        sent = set(
+            session.execute(
+                select(AlertSent.incident_id, AlertSent.threshold).where(
+                    AlertSent.incident_id.in_([c.id for c in candidates])
+                )
+            ).tuples()
+        )
+    queued: list[Alert] = []
+    for candidate in candidates:
+        share = used_share(candidate, calendar, now)
+        crossed = [t for t in thresholds if share * 100 >= t and (candidate.id, t) not in sent]
+        if not crossed:
+            continue
+        # Several thresholds crossed at once (the daemon was down): one alert, the highest.
+        alert = _queue_alert(database, config, calendar, renderer, now, candidate.id, crossed)
+        if alert is not None:
+            queued.append(alert)
+    return queued
+
+
+def _queue_alert(
+    database: Database,
+    config: Config,
+    calendar: BusinessCalendar,
+    renderer: TemplateRenderer,
+    now: datetime,
+    incident_id: int,
+    crossed: list[int],
+) -> Alert | None:
+    threshold = max(crossed)
+    try:
+        with database.session() as session:
+            incident = session.get(Incident, incident_id)
+            if incident is None or incident.status != "open":
+                return None
+            recipients = alert_recipients(config, incident.category)
+            language = config.digest.language
+            outgoing = compose_notice(
+                rendered=renderer.render(
+                    "alert",
+                    language,
+                    alert_context(config, incident, threshold, now, language),
+                ),
+                sender_name=config.company.display_name,
+                sender_address=config.company.support_address,
+                recipients=recipients,
+                tag=f"alert-{incident.reference.lower()}-{threshold}",
+                language=language,
+                now=now,
+                zone=calendar.zone,
+                reference=incident.reference,
+            )
+            for value in crossed:
+                session.add(
+                    AlertSent(
+                        incident_id=incident.id,
+                        threshold=value,
+                        message_id=outgoing.message_id,
+                        created_at=now,
+                    )
+                )
+            session.add(outbox_row(outgoing, "alert", now, incident.id))
+    except IntegrityError:
+        return None  # another daemon queued it first
+    log.info(
+        "escalation alert queued",
+        extra={"reference": incident.reference, "threshold": threshold, "to": ",".join(recipients)},
+    )
+    return Alert(incident.reference, threshold, recipients, outgoing.message_id)
+
+
+def alert_context(
+    config: Config, incident: Any, threshold: int, now: datetime, language: str
+) -> dict[str, Any]:
+    """What the ``alert`` templates see."""
+    try:
+        labels = config.kind(incident.kind).label
+        kind_label = labels.get(language) or incident.kind  # type: ignore[call-overload]
+    except KeyError:
+        kind_label = incident.kind
+    return {
+        "now": now,
+        "threshold": threshold,
+        "breached": threshold >= 100,
+        "reference": incident.reference,
+        "client": incident.client_name or incident.client_address,
+        "client_address": incident.client_address,
+        "subject": incident.subject,
+        "category": incident.category,
+        "kind_label": kind_label,
+        "priority": incident.priority,
+        "deadline": incident.resolution_due,
+        "created_at": incident.created_at,
+        "company": {"name": config.company.name, "support_address": config.company.support_address},
+    }

@@ -1,0 +1,471 @@
+"""The morning digest: what came in, what is due, what is late, and the service levels.
+
+``gather_digest`` reads the database for one instant; ``digest_context`` turns that into what
+the ``digest`` templates see; ``send_digest`` queues it once per recipient and local day (a
+unique row written in the same transaction as the outbox row, so restarts and several daemons
+can never send it twice).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from maildesk.businesstime import BusinessCalendar
+from maildesk.compose import compose_notice
+from maildesk.config import Config
+from maildesk.levels import OPEN_STATUSES, IncidentRecord, ServiceLevels, service_levels
+from maildesk.model import DigestSent, Incident, Message, OutboxItem
+from maildesk.render import RenderedMail, TemplateRenderer
+from maildesk.store import Database
+
+log = logging.getLogger("maildesk.digest")
+
+CATEGORY_ORDER = ("technical", "billing", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class DigestLine:
+    reference: str
+    client: str
+    subject: str
+    category: str
+    kind: str
+    priority: str
+    deadline: datetime
+    status: str
+    unsure: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DigestData:
+    at: datetime
+    since: datetime
+    new: list[DigestLine]
+    due_today: list[DigestLine]
+    overdue: list[DigestLine]
+    waiting: list[DigestLine]
+    unsure: list[DigestLine]
+    levels: list[ServiceLevels]
+    chart: list[tuple[date, dict[str, int]]] = field(default_factory=list)
+    open_count: int = 0
+
+
+def _line(row: Any) -> DigestLine:
+    return DigestLine(
+        reference=row.reference,
+        client=row.client_name or row.client_address,
+        subject=row.subject,
+        category=row.category,
+        kind=row.kind,
+        priority=row.priority,
+        deadline=row.resolution_due,
+        status=row.status,
+        unsure=row.unsure,
+        created_at=row.created_at,
+    )
+
+
+_LINE_COLUMNS = (
+    Incident.id,
+    Incident.reference,
+    Incident.client_name,
+    Incident.client_address,
+    Incident.subject,
+    Incident.category,
+    Incident.kind,
+    Incident.priority,
+    Incident.resolution_due,
+    Incident.status,
+    Incident.unsure,
+    Incident.created_at,
+)
+
+
+def local_midnight(day: date, calendar: BusinessCalendar) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=calendar.zone)
+
+
+def gather_digest(
+    session: Session,
+    config: Config,
+    calendar: BusinessCalendar,
+    at: datetime,
+    since: datetime | None = None,
+) -> DigestData:
+    """Everything the digest shows at instant ``at``; new incidents are those since
+    ``since`` (the previous digest; a day before ``at`` when there was none)."""
+    zone = calendar.zone
+    today = at.astimezone(zone).date()
+    start_today = local_midnight(today, calendar)
+    end_today = local_midnight(today + timedelta(days=1), calendar)
+    since = since or at - timedelta(days=1)
+    open_rows = [
+        _line(r)
+        for r in session.execute(
+            select(*_LINE_COLUMNS)
+            .where(Incident.status.in_(OPEN_STATUSES))
+            .order_by(Incident.resolution_due)
+        )
+    ]
+    new = [
+        _line(r)
+        for r in session.execute(
+            select(*_LINE_COLUMNS)
+            .where(Incident.created_at >= since, Incident.created_at < at)
+            .order_by(Incident.created_at)
+        )
+    ]
+    window_start = local_midnight(today - timedelta(days=30), calendar)
+    records = _records(session, window_start, start_today)
+    levels = [
+        service_levels(
+            records,
+            local_midnight(today - timedelta(days=days), calendar),
+            start_today,
+            calendar,
+            zone,
+            label,
+        )
+        for days, label in ((1, "yesterday"), (7, "7 days"), (30, "30 days"))
+    ]
+    chart_start = today - timedelta(days=config.digest.chart_days - 1)
+    volume: dict[date, dict[str, int]] = defaultdict(dict)
+    for created_at, category in session.execute(
+        select(Incident.created_at, Incident.category).where(
+            Incident.created_at >= local_midnight(chart_start, calendar),
+            Incident.created_at < end_today,
+        )
+    ):
+        day = created_at.astimezone(zone).date()
+        volume[day][category] = volume[day].get(category, 0) + 1
+    chart = [
+        (chart_start + timedelta(days=i), volume.get(chart_start + timedelta(days=i), {}))
+        for i in range(config.digest.chart_days)
+    ]
+    live = [line for line in open_rows if line.status == "open"]
+    return DigestData(
+        at=at,
+        since=since,
+        new=new,
+        due_today=[line for line in live if at <= line.deadline < end_today],
+        overdue=[line for line in live if line.deadline < at],
+        waiting=[line for line in open_rows if line.status == "waiting"],
+        unsure=[line for line in open_rows if line.unsure],
+        levels=levels,
+        chart=chart,
+        open_count=len(open_rows),
+    )
+
+
+def _records(session: Session, start: datetime, end: datetime) -> list[IncidentRecord]:
+    """Incidents opened or resolved in [start, end), or open at its end, for the levels."""
+    rows = session.execute(
+        select(
+            Incident.id,
+            Incident.reference,
+            Incident.category,
+            Incident.kind,
+            Incident.status,
+            Incident.created_at,
+            Incident.resolution_due,
+            Incident.acknowledged_at,
+            Incident.first_response_at,
+            Incident.resolved_at,
+        ).where(
+            Incident.created_at < end,
+            or_(
+                Incident.created_at >= start,
+                Incident.resolved_at >= start,
+                Incident.status.in_(OPEN_STATUSES),
+            ),
+        )
+    ).all()
+    resolved_ids = [r.id for r in rows if r.resolved_at is not None]
+    client_messages: dict[int, int] = {}
+    for chunk in range(0, len(resolved_ids), 5000):
+        ids = resolved_ids[chunk : chunk + 5000]
+        client_messages.update(
+            session.execute(
+                select(Message.incident_id, func.count())
+                .where(Message.incident_id.in_(ids), Message.direction == "in")
+                .group_by(Message.incident_id)
+            ).tuples()
+        )
+    return [
+        IncidentRecord(
+            reference=r.reference,
+            category=r.category,
+            kind=r.kind,
+            status=r.status,
+            created_at=r.created_at,
+            resolution_due=r.resolution_due,
+            acknowledged_at=r.acknowledged_at,
+            first_response_at=r.first_response_at,
+            resolved_at=r.resolved_at,
+            client_messages=client_messages.get(r.id, 1),
+        )
+        for r in rows
+    ]
+
+
+def digest_context(config: Config, data: DigestData, language: str) -> dict[str, Any]:
+    """What the ``digest`` templates see."""
+    fallback = config.replies.default_language
+
+    def kind_label(kind_id: str) -> str:
+        try:
+            labels = config.kind(kind_id).label
+        except KeyError:
+            return kind_id
+        return labels.get(language) or labels.get(fallback) or kind_id  # type: ignore[call-overload]
+
+    def item(line: DigestLine) -> dict[str, Any]:
+        subject = f"[{line.reference}] {line.subject}"
+        return {
+            "reference": line.reference,
+            "client": line.client,
+            "subject": line.subject,
+            "category": line.category,
+            "kind": line.kind,
+            "kind_label": kind_label(line.kind),
+            "priority": line.priority,
+            "deadline": line.deadline,
+            "overdue": line.deadline < data.at and line.status == "open",
+            "status": line.status,
+            "unsure": line.unsure,
+            "action": f"mailto:{config.company.support_address}?subject={quote(subject)}",
+        }
+
+    groups = []
+    for category in CATEGORY_ORDER:
+        lines = [line for line in data.new if line.category == category]
+        if not lines:
+            continue
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for line in lines:
+            by_kind.setdefault(kind_label(line.kind), []).append(item(line))
+        groups.append(
+            {
+                "category": category,
+                "count": len(lines),
+                "kinds": [{"label": k, "items": v} for k, v in by_kind.items()],
+            }
+        )
+    peak = max((sum(counts.values()) for _, counts in data.chart), default=0)
+    return {
+        "now": data.at,
+        "since": data.since,
+        "company": {"name": config.company.name, "support_address": config.company.support_address},
+        "new_count": len(data.new),
+        "new_groups": groups,
+        "due_today": [item(line) for line in data.due_today],
+        "overdue": [item(line) for line in data.overdue],
+        "waiting": [item(line) for line in data.waiting],
+        "unsure": [item(line) for line in data.unsure],
+        "open_count": data.open_count,
+        "levels": [_levels_context(levels) for levels in data.levels],
+        "chart": [
+            {
+                "day": day,
+                "total": sum(counts.values()),
+                "bars": [
+                    {
+                        "category": c,
+                        "count": counts.get(c, 0),
+                        "percent": round(100 * counts.get(c, 0) / peak) if peak else 0,
+                    }
+                    for c in CATEGORY_ORDER
+                ],
+            }
+            for day, counts in data.chart
+        ],
+        "chart_peak": peak,
+    }
+
+
+def _percent(share: Any) -> int | None:
+    ratio = share.ratio
+    return None if ratio is None else round(100 * ratio)
+
+
+def _levels_context(levels: ServiceLevels) -> dict[str, Any]:
+    return {
+        "label": levels.label,
+        "opened": levels.opened,
+        "acknowledged_percent": _percent(levels.acknowledged_within_minute),
+        "first_response_median": levels.first_response_median,
+        "first_response_p90": levels.first_response_p90,
+        "without_first_response": levels.without_first_response,
+        "resolved": levels.resolved,
+        "resolved_in_time_percent": _percent(levels.resolved_in_time),
+        "first_contact_percent": _percent(levels.first_contact_resolution),
+        "backlog": levels.backlog_by_age,
+        "by_category": levels.by_category,
+    }
+
+
+def digest_recipients(config: Config) -> tuple[str, ...]:
+    return tuple(config.digest.recipients) or (config.company.distributor_address,)
+
+
+def render_digest(renderer: TemplateRenderer, config: Config, data: DigestData) -> RenderedMail:
+    language = config.digest.language
+    return renderer.render("digest", language, digest_context(config, data, language))
+
+
+def digest_due(config: Config, calendar: BusinessCalendar, now: datetime) -> bool:
+    """Is it a business day, past the digest time, and is that day still running?"""
+    local = now.astimezone(calendar.zone)
+    intervals = calendar.open_intervals(local.date())
+    if not intervals:
+        return False
+    hour, minute = config.digest.hour_minute
+    due = datetime.combine(local.date(), time(hour, minute), tzinfo=calendar.zone)
+    return due <= now < intervals[-1][1]
+
+
+def send_digest(
+    database: Database,
+    config: Config,
+    calendar: BusinessCalendar,
+    renderer: TemplateRenderer,
+    now: datetime,
+    *,
+    force: bool = False,
+) -> list[str]:
+    """Queue today's digest for each recipient who has not had it; returns who got it.
+
+    Without ``force`` only when ``digest_due``. The (recipient, day) row and the outbox row
+    are one transaction: a second daemon, or a restart, finds the row and sends nothing.
+    """
+    if not config.digest.enabled and not force:
+        return []
+    if not force and not digest_due(config, calendar, now):
+        return []
+    day = now.astimezone(calendar.zone).date().isoformat()
+    queued: list[str] = []
+    for recipient in digest_recipients(config):
+        try:
+            with database.session() as session:
+                if session.scalar(
+                    select(DigestSent.id).where(
+                        DigestSent.recipient == recipient, DigestSent.day == day
+                    )
+                ):
+                    continue
+                previous = session.scalar(
+                    select(func.max(DigestSent.covered_until)).where(
+                        DigestSent.recipient == recipient
+                    )
+                )
+                data = gather_digest(session, config, calendar, now, previous)
+                outgoing = compose_notice(
+                    rendered=render_digest(renderer, config, data),
+                    sender_name=config.company.display_name,
+                    sender_address=config.company.support_address,
+                    recipients=(recipient,),
+                    tag=f"digest-{day}",
+                    language=config.digest.language,
+                    now=now,
+                    zone=calendar.zone,
+                )
+                session.add(
+                    DigestSent(
+                        recipient=recipient,
+                        day=day,
+                        covered_from=data.since,
+                        covered_until=now,
+                        message_id=outgoing.message_id,
+                        created_at=now,
+                    )
+                )
+                session.add(outbox_row(outgoing, "digest", now))
+        except IntegrityError:
+            log.info("digest already queued today", extra={"recipient": recipient, "day": day})
+            continue
+        queued.append(recipient)
+        log.info(
+            "digest queued",
+            extra={"recipient": recipient, "day": day, "message_id": outgoing.message_id},
+        )
+    return queued
+
+
+def outbox_row(outgoing: Any, purpose: str, now: datetime, incident_id: int | None = None) -> Any:
+    return OutboxItem(
+        incident_id=incident_id,
+        purpose=purpose,
+        message_id=outgoing.message_id,
+        mail_from=outgoing.mail_from,
+        recipients=",".join(outgoing.recipients),
+        raw=outgoing.raw,
+        status="queued",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def sample_lines(config: Config, now: datetime) -> Sequence[DigestLine]:
+    """Realistic incidents for template previews and checks."""
+    prefix = f"{config.company.reference_prefix}-{now.year}"
+    known = {k.id: k.category for k in config.kinds}
+    first = {k.category: k.id for k in reversed(config.kinds)}
+    rows = [
+        ("000121", "Bar Pepe", "Sin internet desde ayer", "outage", "P1", 2, "open", False),
+        ("000122", "Farmacia Gil", "Factura duplicada", "invoice_error", "P3", 30, "open", True),
+        ("000123", "Hotel Mar", "Centralita sin desvíos", "pbx_setup", "P2", -3, "open", False),
+        (
+            "000124",
+            "Clínica Sol",
+            "Alta de fibra",
+            "broadband_provisioning",
+            "P3",
+            50,
+            "waiting",
+            False,
+        ),
+        (
+            "000125",
+            "Taller Ruiz",
+            "Quiero dar de baja una línea",
+            "cancellation",
+            "P4",
+            70,
+            "open",
+            True,
+        ),
+    ]
+    categories = {
+        "outage": "technical",
+        "invoice_error": "billing",
+        "pbx_setup": "technical",
+        "broadband_provisioning": "technical",
+        "cancellation": "other",
+    }
+    return [
+        DigestLine(
+            reference=f"{prefix}-{number}",
+            client=client,
+            subject=subject,
+            category=categories[kind],
+            kind=kind if kind in known else first.get(categories[kind], config.kinds[0].id),
+            priority=priority,
+            deadline=now + timedelta(hours=hours),
+            status=status,
+            unsure=unsure,
+            created_at=now - timedelta(hours=10),
+        )
+        for number, client, subject, kind, priority, hours, status, unsure in rows
+    ]

@@ -1,0 +1,127 @@
+"""Realistic sample data for every template: ``templates preview`` and ``templates check``
+render with it, and the daemon renders all templates with it at start."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from maildesk.alerts import alert_context
+from maildesk.config import Config
+from maildesk.digest import DigestData, digest_context, sample_lines
+from maildesk.levels import IncidentRecord, service_levels
+from maildesk.render import TemplateError, TemplateRenderer
+from maildesk.replycontext import reply_context, sample_facts
+from maildesk.schedule import build_calendar
+
+
+def _reply(name: str) -> Callable[[Config, str, datetime], dict[str, Any]]:
+    def build(config: Config, language: str, now: datetime) -> dict[str, Any]:
+        opens = now + timedelta(hours=13)
+        return reply_context(
+            config, sample_facts(config, now), language, now, opens, name != "ack_closed"
+        )
+
+    return build
+
+
+def _digest(config: Config, language: str, now: datetime) -> dict[str, Any]:
+    calendar = build_calendar(config.schedule)
+    lines = list(sample_lines(config, now))
+    records = [
+        IncidentRecord(
+            reference=line.reference,
+            category=line.category,
+            kind=line.kind,
+            status=status,
+            created_at=now - timedelta(days=days, hours=3),
+            resolution_due=now - timedelta(days=days) + timedelta(hours=due),
+            acknowledged_at=now - timedelta(days=days, hours=3) + timedelta(seconds=20),
+            first_response_at=now - timedelta(days=days, hours=1),
+            resolved_at=(now - timedelta(days=days - 1)) if status == "resolved" else None,
+        )
+        for line, (days, due, status) in zip(
+            lines * 4,
+            [(d, 8 + 6 * (d % 3), "resolved" if d % 4 else "open") for d in range(1, 21)],
+            strict=False,
+        )
+    ]
+    start_today = now.astimezone(calendar.zone).replace(hour=0, minute=0, second=0)
+    levels = [
+        service_levels(
+            records, start_today - timedelta(days=days), start_today, calendar, calendar.zone, label
+        )
+        for days, label in ((1, "yesterday"), (7, "7 days"), (30, "30 days"))
+    ]
+    chart_days = config.digest.chart_days
+    chart = [
+        (
+            (now - timedelta(days=chart_days - 1 - i)).astimezone(calendar.zone).date(),
+            {"technical": 3 + i % 5, "billing": 1 + i % 3, "other": i % 2},
+        )
+        for i in range(chart_days)
+    ]
+    data = DigestData(
+        at=now,
+        since=now - timedelta(days=1),
+        new=lines,
+        due_today=[lines[0]],
+        overdue=[lines[2]],
+        waiting=[lines[3]],
+        unsure=[lines[1], lines[4]],
+        levels=levels,
+        chart=chart,
+        open_count=17,
+    )
+    return digest_context(config, data, language)
+
+
+def _alert(config: Config, language: str, now: datetime) -> dict[str, Any]:
+    line = sample_lines(config, now)[0]
+    incident = SimpleNamespace(
+        reference=line.reference,
+        kind=line.kind,
+        client_name=line.client,
+        client_address="bar.pepe@example.com",
+        subject=line.subject,
+        category=line.category,
+        priority=line.priority,
+        resolution_due=now + timedelta(hours=2),
+        created_at=now - timedelta(hours=6),
+    )
+    return alert_context(config, incident, 75, now, language)
+
+
+SAMPLES: dict[str, Callable[[Config, str, datetime], dict[str, Any]]] = {
+    "ack": _reply("ack"),
+    "ack_closed": _reply("ack_closed"),
+    "followup": _reply("followup"),
+    "digest": _digest,
+    "alert": _alert,
+}
+
+
+def sample_context(config: Config, name: str, language: str, now: datetime) -> dict[str, Any]:
+    try:
+        build = SAMPLES[name]
+    except KeyError:
+        known = ", ".join(sorted(SAMPLES))
+        raise TemplateError(name, f"no sample data for this template; known: {known}") from None
+    return build(config, language, now)
+
+
+def check_templates(config: Config, renderer: TemplateRenderer, now: datetime) -> list[str]:
+    """Render every known template in every language with sample data, and report template
+    files that no sample covers (their variables cannot be checked); the problems found."""
+    problems: list[str] = []
+    for language in config.replies.languages:
+        for name in SAMPLES:
+            try:
+                renderer.render(name, language, sample_context(config, name, language, now))
+            except TemplateError as exc:
+                problems.append(str(exc))
+    unknown = sorted({name for name, _ in renderer.available()} - set(SAMPLES))
+    problems += [f"{name}: a template maildesk does not use (no sample data)" for name in unknown]
+    return problems
