@@ -79,13 +79,14 @@ def check_escalations(
                 Incident.category,
             ).where(Incident.status == "open")
         ).all()
-        sent = set(
-            session.execute(
+        sent = {
+            (incident_id, threshold)
+            for incident_id, threshold in session.execute(
                 select(AlertSent.incident_id, AlertSent.threshold).where(
                     AlertSent.incident_id.in_([c.id for c in candidates])
                 )
-            ).tuples()
-        )
+            )
+        }
     queued: list[Alert] = []
     for candidate in candidates:
         share = used_share(candidate, calendar, now)

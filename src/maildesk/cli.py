@@ -145,6 +145,53 @@ def _parser() -> argparse.ArgumentParser:
     qlist.add_argument("--json", action="store_true", help="JSON lines for scripts")
     qlist.set_defaults(handler=cmd_quarantine_list)
 
+    digest = sub.add_parser(
+        "digest",
+        help="the morning digest: preview it or send it now",
+        description="Render the distributor's digest for an instant without sending it "
+        "(--preview), or queue it now and deliver it (--send). The daemon sends it by itself "
+        "on business days at digest.time.",
+    )
+    mode = digest.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--preview", action="store_true", help="print the text part; send nothing")
+    mode.add_argument("--send", action="store_true", help="queue it now and deliver the outbox")
+    digest.add_argument("--at", help="instant to render for (ISO, default now)")
+    digest.add_argument("--html", type=Path, metavar="FILE", help="also write the HTML part here")
+    digest.set_defaults(handler=cmd_digest)
+
+    report = sub.add_parser("report", help="reports", description="Reports.")
+    rsub = report.add_subparsers(dest="action", metavar="ACTION", required=True)
+    rlevels = rsub.add_parser(
+        "levels",
+        help="service levels as a table",
+        description="Share acknowledged within 1 minute, time to first human response, "
+        "share resolved in time, first-contact resolution, backlog by age (see README).",
+    )
+    rlevels.add_argument("--days", type=int, default=30, help="period: the last N days (30)")
+    rlevels.add_argument("--at", help="end of the period (ISO, default now)")
+    rlevels.add_argument("--json", action="store_true", help="JSON for scripts")
+    rlevels.set_defaults(handler=cmd_report_levels)
+
+    templates = sub.add_parser(
+        "templates", help="check and preview the mail templates", description="Templates."
+    )
+    tsub = templates.add_subparsers(dest="action", metavar="ACTION", required=True)
+    tcheck = tsub.add_parser(
+        "check",
+        help="render every template in every language with sample data",
+        description="Report syntax errors and unknown variables in all templates.",
+    )
+    tcheck.set_defaults(handler=cmd_templates_check)
+    tpreview = tsub.add_parser(
+        "preview",
+        help="render one template with realistic sample data",
+        description="Print subject and text of a template rendered with sample data.",
+    )
+    tpreview.add_argument("name", help="ack, ack_closed, followup, digest or alert")
+    tpreview.add_argument("--lang", default=None, help="es, ca or en (default: the default)")
+    tpreview.add_argument("--html", type=Path, metavar="FILE", help="write the HTML part here")
+    tpreview.set_defaults(handler=cmd_templates_preview)
+
     train = sub.add_parser(
         "train",
         help="train the classifier from labelled mail",
@@ -363,6 +410,135 @@ def cmd_incidents_set(args: argparse.Namespace, config: Config) -> int:
     except (InvalidChange, LookupError) as exc:
         raise UsageError(str(exc)) from None
     print(f"{args.reference}: {'; '.join(changed) if changed else 'nothing changed'}")
+    return 0
+
+
+def _renderer(config: Config) -> Any:
+    from maildesk.render import TemplateRenderer
+
+    return TemplateRenderer(
+        config.templates_dir,
+        timezone=config.schedule.timezone,
+        languages=config.replies.languages,
+        default_language=config.replies.default_language,
+    )
+
+
+def cmd_digest(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.digest import digest_recipients, gather_digest, render_digest, send_digest
+    from maildesk.schedule import build_calendar
+
+    calendar = build_calendar(config.schedule)
+    database = _database(config)
+    renderer = _renderer(config)
+    at = _instant(args.at, config)
+    if args.preview:
+        with database.session() as session:
+            data = gather_digest(session, config, calendar, at)
+        rendered = render_digest(renderer, config, data)
+        print(f"Subject: {rendered.subject}\n\n{rendered.text}")
+        if args.html:
+            args.html.write_text(rendered.html, encoding="utf-8")
+            print(f"(HTML written to {args.html})", file=sys.stderr)
+        return 0
+    queued = send_digest(database, config, calendar, renderer, at, force=True)
+    if not queued:
+        print(f"digest already sent today to {', '.join(digest_recipients(config))}")
+        return 0
+    from maildesk.clock import SystemClock
+    from maildesk.daemon import build_parts
+
+    parts = build_parts(config, SystemClock(), database=database)
+    result = asyncio.run(_drain(parts.sender))
+    print(f"digest queued for {', '.join(queued)}; sent {result.sent}, retrying {result.retried}")
+    return 0 if result.failed == 0 else 1
+
+
+async def _drain(sender: Any) -> Any:
+    try:
+        return await sender.drain()
+    finally:
+        await sender.close()
+
+
+def cmd_report_levels(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.digest import incident_records
+    from maildesk.levels import service_levels
+    from maildesk.schedule import build_calendar
+
+    calendar = build_calendar(config.schedule)
+    end = _instant(args.at, config)
+    start = end - timedelta(days=args.days)
+    with _database(config).session() as session:
+        records = incident_records(session, start, end)
+    levels = service_levels(records, start, end, calendar, calendar.zone, f"{args.days} days")
+    if args.json:
+        print(json.dumps(_levels_json(levels)))
+        return 0
+    for name, value in _levels_json(levels).items():
+        print(f"{name:<32} {value}")
+    return 0
+
+
+def _levels_json(levels: Any) -> dict[str, Any]:
+    def pct(share: Any) -> str:
+        return (
+            "-"
+            if share.ratio is None
+            else f"{100 * share.ratio:.1f} % ({share.count}/{share.total})"
+        )
+
+    def minutes(value: Any) -> Any:
+        return None if value is None else round(value.total_seconds() / 60, 1)
+
+    return {
+        "period": f"{levels.start.isoformat()} .. {levels.end.isoformat()}",
+        "opened": levels.opened,
+        "acknowledged_within_1_min": pct(levels.acknowledged_within_minute),
+        "first_response_median_min": minutes(levels.first_response_median),
+        "first_response_p90_min": minutes(levels.first_response_p90),
+        "without_first_response": levels.without_first_response,
+        "resolved": levels.resolved,
+        "resolved_in_time": pct(levels.resolved_in_time),
+        "first_contact_resolution": pct(levels.first_contact_resolution),
+        "backlog_by_age": levels.backlog_by_age,
+        "by_category": levels.by_category,
+        "by_kind": levels.by_kind,
+        "by_weekday": levels.by_weekday,
+        "by_hour": levels.by_hour,
+    }
+
+
+def cmd_templates_check(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.samples import SAMPLES, check_templates
+
+    renderer = _renderer(config)
+    problems = check_templates(config, renderer, _instant(None, config))
+    for problem in problems:
+        print(f"error {problem}")
+    if not problems:
+        languages = ", ".join(config.replies.languages)
+        print(f"ok    {len(SAMPLES)} templates render in {languages} ({config.templates_dir})")
+    return 1 if problems else 0
+
+
+def cmd_templates_preview(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.render import TemplateError
+    from maildesk.samples import sample_context
+
+    renderer = _renderer(config)
+    language = renderer.language_for(args.lang)
+    now = _instant(None, config)
+    try:
+        rendered = renderer.render(
+            args.name, language, sample_context(config, args.name, language, now)
+        )
+    except TemplateError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"Subject: {rendered.subject}\n\n{rendered.text}")
+    if args.html:
+        args.html.write_text(rendered.html, encoding="utf-8")
+        print(f"(HTML written to {args.html})", file=sys.stderr)
     return 0
 
 

@@ -127,7 +127,7 @@ def gather_digest(
         )
     ]
     window_start = local_midnight(today - timedelta(days=30), calendar)
-    records = _records(session, window_start, start_today)
+    records = incident_records(session, window_start, start_today)
     levels = [
         service_levels(
             records,
@@ -168,7 +168,7 @@ def gather_digest(
     )
 
 
-def _records(session: Session, start: datetime, end: datetime) -> list[IncidentRecord]:
+def incident_records(session: Session, start: datetime, end: datetime) -> list[IncidentRecord]:
     """Incidents opened or resolved in [start, end), or open at its end, for the levels."""
     rows = session.execute(
         select(
@@ -196,11 +196,12 @@ def _records(session: Session, start: datetime, end: datetime) -> list[IncidentR
     for chunk in range(0, len(resolved_ids), 5000):
         ids = resolved_ids[chunk : chunk + 5000]
         client_messages.update(
-            session.execute(
+            (incident_id, messages)
+            for incident_id, messages in session.execute(
                 select(Message.incident_id, func.count())
                 .where(Message.incident_id.in_(ids), Message.direction == "in")
                 .group_by(Message.incident_id)
-            ).tuples()
+            )
         )
     return [
         IncidentRecord(

@@ -347,3 +347,60 @@ def test_first_reference_of_a_year_allocated_by_two_workers_at_once(
                 f"RETURNING last.\n{type(exc.orig).__name__}: {exc.orig}"
             )
     assert (first, later) == ("MD-2027-000001", "MD-2027-000002")
+
+
+def test_two_daemons_send_one_digest_and_one_alert_per_threshold(
+    pg_url: str, tmp_path: Path, connect: Callable[[str], Database]
+) -> None:
+    from maildesk.jobs import ScheduledJobs
+    from maildesk.model import AlertSent, DigestSent
+    from maildesk.render import TemplateRenderer
+    from maildesk.schedule import build_calendar
+
+    path = write_stack_config(
+        tmp_path / "maildesk.toml",
+        imap_port=10143,
+        smtp_port=10025,
+        database_url=pg_url,
+        digest=True,
+    )
+    config = load_config(path)
+    calendar = build_calendar(config.schedule)
+    # Tuesday 24 November 2026, 18:01 in Madrid: digest due, and an incident created at
+    # 10:00 with 8 business hours has used 75 % of them.
+    at = datetime(2026, 11, 24, 17, 1, tzinfo=UTC)
+    created = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00 in Madrid
+    parts = build_parts(
+        config, FrozenClock(created), database=connect(pg_url), smtp_sessions=RecordingSmtp()
+    )
+    pipeline = parts.pipeline
+    [mail] = client_mails(1)
+    assert pipeline.handle(mail).outcome is Outcome.NEW_INCIDENT
+    with connect(pg_url).session() as session:
+        incident = session.scalars(select(Incident)).one()
+        incident.resolution_due = calendar.add(incident.created_at, timedelta(hours=8))
+    daemons = [
+        ScheduledJobs(
+            config,
+            connect(pg_url),
+            calendar,
+            TemplateRenderer(config.templates_dir, timezone=config.schedule.timezone),
+            FrozenClock(at),
+        )
+        for _ in range(3)
+    ]
+    start = threading.Barrier(len(daemons))
+
+    def work(jobs: ScheduledJobs) -> tuple[int, int]:
+        start.wait()
+        return len(jobs.digest()), len(jobs.escalations())
+
+    with ThreadPoolExecutor(len(daemons)) as pool:
+        results = list(pool.map(work, daemons))
+    assert sum(d for d, _ in results) == 1
+    assert sum(a for _, a in results) == 1
+    with connect(pg_url).session() as session:
+        assert session.scalar(select(func.count()).select_from(DigestSent)) == 1
+        assert session.scalar(select(func.count()).select_from(AlertSent)) == 1
+        purposes = sorted(session.scalars(select(OutboxItem.purpose)))
+        assert purposes == ["ack", "alert", "digest"]

@@ -1,0 +1,235 @@
+"""The morning digest and escalation alerts with an injected clock and a real database."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from maildesk.clock import FrozenClock
+from maildesk.config import Config, load_config
+from maildesk.daemon import build_parts
+from maildesk.jobs import ScheduledJobs
+from maildesk.model import AlertSent, DigestSent, Incident, OutboxItem
+from maildesk.render import TemplateRenderer
+from maildesk.schedule import build_calendar
+from maildesk.store import Database
+from maildesk.testing.stackconfig import write_stack_config
+
+MADRID = build_calendar(load_config(Path("config.example.toml")).schedule).zone
+
+
+def madrid(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=MADRID).astimezone(UTC)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    path = write_stack_config(
+        tmp_path / "maildesk.toml",
+        imap_port=1,
+        smtp_port=1,
+        database_url=f"sqlite:///{tmp_path / 'maildesk.db'}",
+        digest=True,
+    )
+    return load_config(path)
+
+
+def jobs(config: Config, at: datetime, database: Database | None = None) -> ScheduledJobs:
+    """A fresh daemon's jobs (as after a restart), on its own database connection."""
+    database = database or Database(config.database.url)
+    database.migrate()
+    calendar = build_calendar(config.schedule)
+    renderer = TemplateRenderer(
+        config.templates_dir,
+        timezone=config.schedule.timezone,
+        languages=config.replies.languages,
+        default_language=config.replies.default_language,
+    )
+    return ScheduledJobs(config, database, calendar, renderer, FrozenClock(at))
+
+
+def count(config: Config, model: type, *where: object) -> int:
+    with Database(config.database.url).session() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0  # type: ignore[arg-type]
+
+
+def add_incident(config: Config, reference: str, created: datetime, **fields: object) -> None:
+    values: dict[str, object] = {
+        "reference": reference,
+        "status": "open",
+        "category": "technical",
+        "category_confidence": 0.9,
+        "category_reason": "test",
+        "kind": "outage",
+        "kind_reason": "test",
+        "priority": "P2",
+        "priority_reason": "test",
+        "language": "es",
+        "client_address": f"{reference.lower()}@clientes.test",
+        "client_name": f"Cliente {reference}",
+        "subject": f"Asunto {reference}",
+        "first_response_due": created + timedelta(hours=1),
+        "resolution_due": created + timedelta(hours=8),
+        "deadline_reason": "test",
+        "created_at": created,
+        "updated_at": created,
+    }
+    values.update(fields)
+    database = Database(config.database.url)
+    database.migrate()
+    with database.session() as session:
+        session.add(Incident(**values))
+
+
+def test_one_digest_across_a_restart_at_844_and_846(config: Config) -> None:
+    assert jobs(config, madrid(24, 8, 44)).digest() == []  # Tuesday, before 8:45
+    assert jobs(config, madrid(24, 8, 46)).digest() == [config.company.distributor_address]
+    assert jobs(config, madrid(24, 8, 46)).digest() == []  # restarted again: already sent
+    assert jobs(config, madrid(24, 19, 0)).digest() == []
+    assert count(config, DigestSent) == 1
+    assert count(config, OutboxItem, OutboxItem.purpose == "digest") == 1
+
+
+def test_two_daemons_on_one_database_send_one_digest(config: Config) -> None:
+    at = madrid(24, 8, 45)
+    daemons = [jobs(config, at) for _ in range(4)]
+    start = threading.Barrier(len(daemons))
+    results: list[list[str]] = []
+
+    def run(job: ScheduledJobs) -> None:
+        start.wait()
+        results.append(job.digest())
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in daemons]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(len(r) for r in results) == [0, 0, 0, 1]
+    assert count(config, DigestSent) == 1
+    assert count(config, OutboxItem, OutboxItem.purpose == "digest") == 1
+
+
+def test_a_missed_digest_goes_out_late_the_same_day_but_not_the_next(config: Config) -> None:
+    # Down all Tuesday morning; started at 17:30, the business day still runs: sent.
+    assert jobs(config, madrid(24, 17, 30)).digest() != []
+    # Down all Wednesday; started after the last closing: Wednesday's is not sent late...
+    assert jobs(config, madrid(25, 20, 30)).digest() == []
+    # ...nor on Thursday before the digest time; Thursday's goes at 8:45.
+    assert jobs(config, madrid(26, 7, 0)).digest() == []
+    assert jobs(config, madrid(26, 8, 45)).digest() != []
+    with Database(config.database.url).session() as session:
+        assert list(session.scalars(select(DigestSent.day).order_by(DigestSent.day))) == [
+            "2026-11-24",
+            "2026-11-26",
+        ]
+
+
+def test_no_digest_on_holidays_and_weekends(config: Config) -> None:
+    assert jobs(config, madrid(8, 9, 0, month=12)).digest() == []  # Tue 8 Dec: Inmaculada
+    assert jobs(config, madrid(28, 9, 0)).digest() == []  # Saturday
+    assert count(config, DigestSent) == 0
+
+
+def test_the_digest_shows_new_due_overdue_waiting_and_unsure(config: Config) -> None:
+    at = madrid(24, 8, 45)
+    add_incident(config, "MD-2026-000001", madrid(23, 10), resolution_due=madrid(23, 19))
+    add_incident(config, "MD-2026-000002", madrid(23, 12), resolution_due=madrid(24, 13))
+    add_incident(config, "MD-2026-000003", madrid(23, 18), status="waiting", category="billing",
+                 kind="invoice_error", resolution_due=madrid(27, 13))  # fmt: skip
+    add_incident(config, "MD-2026-000004", madrid(24, 7), unsure=True, category="other",
+                 kind="general", resolution_due=madrid(30, 13))  # fmt: skip
+    add_incident(config, "MD-2026-000005", madrid(20, 9), status="resolved",
+                 resolved_at=madrid(20, 11), resolution_due=madrid(20, 17))  # fmt: skip
+    assert jobs(config, at).digest() == [config.company.distributor_address]
+    with Database(config.database.url).session() as session:
+        raw = session.scalars(select(OutboxItem.raw).where(OutboxItem.purpose == "digest")).one()
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["To"] == config.company.distributor_address
+    assert msg["Subject"] == "Resumen 24/11/2026: 4 nuevas, 1 vencidas, 1 vencen hoy"
+    text = msg.get_body(("plain",)).get_content()
+    sections = text.split("\n== ")
+    overdue = next(s for s in sections if s.startswith("Vencidas"))
+    due = next(s for s in sections if s.startswith("Vencen hoy"))
+    waiting = next(s for s in sections if s.startswith("Esperando al cliente"))
+    unsure = next(s for s in sections if s.startswith("Clasificación por confirmar"))
+    assert "MD-2026-000001" in overdue and "MD-2026-000002" not in overdue
+    assert "MD-2026-000002" in due
+    assert "MD-2026-000003" in waiting and "MD-2026-000004" in unsure
+    html = msg.get_body(("html",)).get_content()
+    assert 'href="mailto:' in html and "%5BMD-2026-000001%5D" in html  # reply = act on it
+    assert html.count("MD-2026-000005") == 0  # resolved before: not in any list
+
+
+def test_new_incidents_are_those_since_the_previous_digest(config: Config) -> None:
+    add_incident(config, "MD-2026-000001", madrid(23, 10))
+    assert jobs(config, madrid(24, 8, 45)).digest()
+    add_incident(config, "MD-2026-000002", madrid(24, 12))
+    assert jobs(config, madrid(25, 8, 45)).digest()
+    with Database(config.database.url).session() as session:
+        raws = list(
+            session.scalars(
+                select(OutboxItem.raw).where(OutboxItem.purpose == "digest").order_by(OutboxItem.id)
+            )
+        )
+    second = email.message_from_bytes(raws[1], policy=email.policy.default)
+    text = second.get_body(("plain",)).get_content()
+    new = next(s for s in text.split("\n== ") if s.startswith("Nuevas desde 24/11/2026 8:45"))
+    assert "MD-2026-000002" in new and "MD-2026-000001" not in new
+
+
+def test_escalation_alerts_fire_once_per_threshold(config: Config) -> None:
+    # Created Tuesday 10:00 with 8 business hours to resolve: due Tuesday 20:00
+    # (10–14 and 16–20); 75 % (6 hours) is used at 18:00.
+    add_incident(config, "MD-2026-000001", madrid(24, 10), resolution_due=madrid(24, 20))
+    add_incident(config, "MD-2026-000002", madrid(24, 10), resolution_due=madrid(24, 20),
+                 category="billing", kind="invoice_error", status="resolved")  # fmt: skip
+    assert jobs(config, madrid(24, 17, 50)).escalations() == []
+    [first] = jobs(config, madrid(24, 18, 1)).escalations()
+    assert (first.reference, first.threshold) == ("MD-2026-000001", 75)
+    assert first.recipients == (
+        config.company.distributor_address,
+        config.routing.technical_service,
+    )
+    assert jobs(config, madrid(24, 19, 30)).escalations() == []  # restarted: not again
+    [breach] = jobs(config, madrid(25, 9, 1)).escalations()
+    assert breach.threshold == 100
+    assert jobs(config, madrid(25, 12)).escalations() == []
+    with Database(config.database.url).session() as session:
+        raws = list(
+            session.scalars(
+                select(OutboxItem.raw).where(OutboxItem.purpose == "alert").order_by(OutboxItem.id)
+            )
+        )
+    subjects = [email.message_from_bytes(r, policy=email.policy.default)["Subject"] for r in raws]
+    assert subjects[0].startswith("Aviso 75 % [MD-2026-000001]")
+    assert subjects[1].startswith("VENCIDA [MD-2026-000001]")
+
+
+def test_a_daemon_down_past_both_thresholds_sends_one_alert(config: Config) -> None:
+    add_incident(config, "MD-2026-000001", madrid(24, 10), resolution_due=madrid(24, 20),
+                 category="billing", kind="invoice_error")  # fmt: skip
+    [alert] = jobs(config, madrid(26, 10)).escalations()
+    assert alert.threshold == 100
+    assert alert.recipients == (config.company.distributor_address, config.routing.billing_centre)
+    assert count(config, AlertSent) == 2  # both thresholds recorded: 75 % never comes later
+    assert jobs(config, madrid(26, 11)).escalations() == []
+
+
+def test_waiting_on_the_client_does_not_use_the_resolution_time(config: Config) -> None:
+    add_incident(config, "MD-2026-000001", madrid(24, 10), resolution_due=madrid(24, 20),
+                 status="waiting", paused_at=madrid(24, 11))  # fmt: skip
+    assert jobs(config, madrid(25, 12)).escalations() == []  # only waiting: not even "open"
+
+
+def test_run_once_sends_the_due_digest(config: Config, tmp_path: Path) -> None:
+    parts = build_parts(config, FrozenClock(madrid(24, 9)))
+    parts.jobs().catch_up()
+    assert count(config, DigestSent) == 1
