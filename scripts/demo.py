@@ -11,9 +11,11 @@ import email
 import email.policy
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from maildesk.cli import main as maildesk
 from maildesk.model import Incident, Message, OutboxItem
 from maildesk.store import Database
 from maildesk.testing.mailstack import MailStack
-from maildesk.testing.stackconfig import SUPPORT, write_stack_config
+from maildesk.testing.stackconfig import DISTRIBUTOR, SUPPORT, write_stack_config
 
 REPO = Path(__file__).resolve().parents[1]
 MAILS = REPO / "demo" / "mails"
@@ -65,6 +67,26 @@ def sender_of(raw: bytes) -> str:
     return msg["From"].addresses[0].addr_spec
 
 
+def screenshot(html: Path, png: Path) -> None:
+    """The digest as a phone shows it, when Chromium is installed (not needed otherwise)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        print("(no Chromium here: no screenshot; open the HTML file in a browser)")
+        return
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={profile}", "--window-size=412,2200",
+             f"--screenshot={png}", html.as_uri()],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )  # fmt: skip
+    print(f"screenshot (412 px wide, as on a phone) written to {png}" if png.exists() else
+          "(Chromium could not take the screenshot)")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dir", default=str(REPO / "var" / "demo"), help="working folder")
@@ -88,6 +110,7 @@ def main() -> int:
         )
         for user in (
             "support@maildesk.test",
+            DISTRIBUTOR,
             *{sender_of(p.read_bytes()) for p in MAILS.glob("*.eml")},
         ):
             stack.empty(user)
@@ -161,6 +184,18 @@ def main() -> int:
             print(f"{name}: {msg[name]}")
         print()
         print(msg.get_body(preferencelist=("plain",)).get_content())
+
+        banner("The morning digest: maildesk digest --send")
+        maildesk(["--config", str(config_path), "digest", "--send"])
+        [raw_digest] = stack.wait_for_messages(DISTRIBUTOR, 1)
+        digest = email.message_from_bytes(raw_digest, policy=email.policy.default)
+        banner(f"The digest as {DISTRIBUTOR} received it (fetched over IMAP)")
+        print(f"Subject: {digest['Subject']}\n")
+        print(digest.get_body(preferencelist=("plain",)).get_content())
+        html_path = work / "digest.html"
+        html_path.write_text(digest.get_body(preferencelist=("html",)).get_content(), "utf-8")
+        print(f"HTML part written to {html_path}")
+        screenshot(html_path, work / "digest.png")
     finally:
         if not args.keep:
             banner("Stopping the mail stack")

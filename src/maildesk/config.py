@@ -282,6 +282,7 @@ class DigestConfig(_Section):
     recipients: tuple[EmailStr, ...] = ()  # empty: the distributor
     language: str = "es"
     chart_days: int = Field(14, ge=1, le=60)
+    max_items: int = Field(20, ge=1, le=500)  # lines per section; the rest is counted
 
     @property
     def hour_minute(self) -> tuple[int, int]:

@@ -248,18 +248,20 @@ def digest_context(config: Config, data: DigestData, language: str) -> dict[str,
             "action": f"mailto:{config.company.support_address}?subject={quote(subject)}",
         }
 
+    limit = config.digest.max_items
     groups = []
     for category in CATEGORY_ORDER:
         lines = [line for line in data.new if line.category == category]
         if not lines:
             continue
         by_kind: dict[str, list[dict[str, Any]]] = {}
-        for line in lines:
+        for line in lines[:limit]:
             by_kind.setdefault(kind_label(line.kind), []).append(item(line))
         groups.append(
             {
                 "category": category,
                 "count": len(lines),
+                "more": max(len(lines) - limit, 0),
                 "kinds": [{"label": k, "items": v} for k, v in by_kind.items()],
             }
         )
@@ -270,10 +272,20 @@ def digest_context(config: Config, data: DigestData, language: str) -> dict[str,
         "company": {"name": config.company.name, "support_address": config.company.support_address},
         "new_count": len(data.new),
         "new_groups": groups,
-        "due_today": [item(line) for line in data.due_today],
-        "overdue": [item(line) for line in data.overdue],
-        "waiting": [item(line) for line in data.waiting],
-        "unsure": [item(line) for line in data.unsure],
+        # A phone screen, not a report: the most pressing lines, and how many more there are.
+        **{
+            name: [item(line) for line in lines[:limit]]
+            for name, lines in (
+                ("due_today", data.due_today),
+                ("overdue", data.overdue),
+                ("waiting", data.waiting),
+                ("unsure", data.unsure),
+            )
+        },
+        "due_today_count": len(data.due_today),
+        "overdue_count": len(data.overdue),
+        "waiting_count": len(data.waiting),
+        "unsure_count": len(data.unsure),
         "open_count": data.open_count,
         "levels": [_levels_context(levels) for levels in data.levels],
         "chart": [

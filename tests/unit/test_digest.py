@@ -233,3 +233,21 @@ def test_run_once_sends_the_due_digest(config: Config, tmp_path: Path) -> None:
     parts = build_parts(config, FrozenClock(madrid(24, 9)))
     parts.jobs().catch_up()
     assert count(config, DigestSent) == 1
+
+
+def test_long_sections_show_the_most_pressing_lines_and_count_the_rest(config: Config) -> None:
+    short = config.model_copy(update={"digest": config.digest.model_copy(update={"max_items": 2})})
+    for n in range(1, 6):
+        add_incident(
+            config, f"MD-2026-00000{n}", madrid(20, 9 + n), resolution_due=madrid(20, 18 + n % 2)
+        )
+    assert jobs(short, madrid(24, 8, 45)).digest()
+    with Database(config.database.url).session() as session:
+        raw = session.scalars(select(OutboxItem.raw).where(OutboxItem.purpose == "digest")).one()
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["Subject"] == "Resumen 24/11/2026: 0 nuevas, 5 vencidas, 0 vencen hoy"
+    overdue = next(
+        s for s in msg.get_body(("plain",)).get_content().split("\n== ") if s.startswith("Vencidas")
+    )
+    assert overdue.startswith("Vencidas (5)")
+    assert overdue.count("[MD-2026-") == 2 and "… y más: 3" in overdue
