@@ -105,6 +105,7 @@ class Daemon:
         self.parts = parts
         self._stop: asyncio.Event | None = None
         self._runner: IntakeRunner | None = None
+        self.jobs: ScheduledJobs | None = None  # while run() runs
 
     def _runner_for(
         self, wake: Callable[[], None], caught_up: Callable[[], None] = lambda: None
@@ -200,7 +201,7 @@ class Daemon:
             runner = self._runner_for(process.wake, process.caught_up)
             self._runner = runner
         intake = asyncio.ensure_future(asyncio.to_thread(runner.run_forever))
-        jobs = self.parts.jobs(
+        self.jobs = jobs = self.parts.jobs(
             process.wake if process is not None else lambda: loop.call_soon_threadsafe(wake.set)
         )
         await asyncio.to_thread(jobs.catch_up)

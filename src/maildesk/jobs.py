@@ -95,6 +95,12 @@ class ScheduledJobs:
             },
         )
 
+    def scheduled(self) -> dict[str, str]:
+        """Each scheduled job and its trigger, as APScheduler describes it."""
+        if self._scheduler is None:
+            return {}
+        return {job.id: str(job.trigger) for job in self._scheduler.get_jobs()}
+
     def stop(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
