@@ -166,8 +166,14 @@ class Pipeline:
         # the write lock (which the sender process needs too) is held only for the writes.
         prepared = [self._prepare(inbound) for inbound in batch]
         with self._db.session() as session:
+            # Delivery copies of our own replies are confirmed together, in two statements.
+            copies = [one.copy_id for one in prepared if one.copy_id is not None]
+            confirmed = store.confirm_sent_many(session, copies, prepared[0].now)
             handled: list[Handled] = []
             for one in prepared:
+                if one.copy_id is not None:
+                    handled.append(self._own_copy(one.copy_id, one.copy_id in confirmed))
+                    continue
                 handled.append(self._process(session, one))
                 session.flush()  # the next mail's reads see this one (duplicates, threads)
             self._advance(session, batch[-1])
@@ -231,8 +237,6 @@ class Pipeline:
     def _process(self, session: Session, prepared: _Prepared) -> Handled:
         """The outcome of one mail, its rows added to ``session``; nothing committed."""
         inbound = prepared.inbound
-        if prepared.copy_id is not None:
-            return self._own_copy(session, prepared.copy_id, prepared.now)
         if prepared.unparseable is not None:
             exc = prepared.unparseable
             return self._quarantine(session, inbound, exc.reason, exc.detail)
@@ -246,11 +250,11 @@ class Pipeline:
             )
         return self._handle_parsed(session, prepared, prepared.mail)
 
-    def _own_copy(self, session: Session, message_id: str, now: datetime) -> Handled:
-        """Our own reply came back (delivery copy): confirm it was sent; nothing else.
+    @staticmethod
+    def _own_copy(message_id: str, confirmed: bool) -> Handled:
+        """Our own reply came back (delivery copy), confirmed as sent; nothing else.
 
         No message row: confirming is idempotent, and a copy is no client mail to keep."""
-        confirmed = store.confirm_sent(session, message_id, now)
         return Handled(
             Outcome.IGNORED, "own-copy:confirmed" if confirmed else "loop:own-reply", message_id
         )

@@ -193,17 +193,25 @@ def count_auto_replies(session: Session, address: str, since: datetime) -> int:
 
 
 def confirm_sent(session: Session, message_id: str, now: datetime) -> bool:
-    """Our copy of a reply came back: it was accepted by the SMTP server, whatever we recorded.
+    """Our copy of one reply came back (see ``confirm_sent_many``); whether its row exists."""
+    return bool(confirm_sent_many(session, [message_id], now))
+
+
+def confirm_sent_many(session: Session, message_ids: Sequence[str], now: datetime) -> set[str]:
+    """Our copies of these replies came back: they were accepted by the SMTP server,
+    whatever we recorded.
 
     A row still ``sending`` (a crash after the server's acceptance) becomes ``sent``; a row
-    already ``sent`` only gets its confirmation time. Idempotent (the copy may be read twice).
-    Returns whether the row exists. Three indexed statements, no ORM objects: it runs for
-    every reply that leaves.
+    already ``sent`` only gets its confirmation time. Idempotent (a copy may be read twice).
+    Returns the Message-IDs that have a row. Two statements for any number of copies, no ORM
+    objects: it runs for every reply that leaves.
     """
+    if not message_ids:
+        return set()
     outbox = OutboxItem.__table__
-    row = session.execute(
+    rows = session.execute(
         update(outbox)
-        .where(outbox.c.message_id == message_id)
+        .where(outbox.c.message_id.in_(list(message_ids)))
         .values(
             confirmed_at=func.coalesce(outbox.c.confirmed_at, now),
             sent_at=case(
@@ -214,18 +222,17 @@ def confirm_sent(session: Session, message_id: str, now: datetime) -> bool:
                 (outbox.c.status.in_(("sending", "queued")), "sent"), else_=outbox.c.status
             ),
         )
-        .returning(outbox.c.incident_id, outbox.c.purpose)
-    ).first()
-    if row is None:
-        return False
-    if row.purpose == "ack" and row.incident_id is not None:
+        .returning(outbox.c.message_id, outbox.c.incident_id, outbox.c.purpose)
+    ).all()
+    acknowledged = [r.incident_id for r in rows if r.purpose == "ack" and r.incident_id]
+    if acknowledged:
         incidents = Incident.__table__
         session.execute(
             update(incidents)
-            .where(incidents.c.id == row.incident_id, incidents.c.acknowledged_at.is_(None))
+            .where(incidents.c.id.in_(acknowledged), incidents.c.acknowledged_at.is_(None))
             .values(acknowledged_at=now)
         )
-    return True
+    return {r.message_id for r in rows}
 
 
 def get_checkpoint(session: Session, mailbox: str) -> Checkpoint | None:
