@@ -13,9 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from maildesk.businesstime import BusinessCalendar
-from maildesk.compose import compose_notice
+from maildesk.compose import compose_notice, queued_row
 from maildesk.config import Config
-from maildesk.digest import outbox_row
 from maildesk.model import AlertSent, Incident
 from maildesk.render import TemplateRenderer
 from maildesk.store import Database
@@ -141,7 +140,7 @@ def _queue_alert(
                         created_at=now,
                     )
                 )
-            session.add(outbox_row(outgoing, "alert", now, incident.id))
+            session.add(queued_row(outgoing, "alert", now, incident.id))
     except IntegrityError:
         return None  # another daemon queued it first
     log.info(

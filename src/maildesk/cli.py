@@ -159,7 +159,9 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument("--html", type=Path, metavar="FILE", help="also write the HTML part here")
     digest.set_defaults(handler=cmd_digest)
 
-    report = sub.add_parser("report", help="reports", description="Reports.")
+    report = sub.add_parser(
+        "report", help="service-level reports", description="Service-level reports."
+    )
     rsub = report.add_subparsers(dest="action", metavar="ACTION", required=True)
     rlevels = rsub.add_parser(
         "levels",

@@ -16,6 +16,7 @@ from datetime import datetime, tzinfo
 from email.utils import format_datetime
 
 from maildesk.loopguard import LOOP_HEADER
+from maildesk.model import OutboxItem
 from maildesk.render import RenderedMail
 
 CRLF = "\r\n"
@@ -176,3 +177,21 @@ def compose_notice(
     ]
     raw = _multipart(headers, boundary, rendered)
     return OutgoingMail(message_id, sender_address, recipients, raw)
+
+
+def queued_row(
+    outgoing: OutgoingMail, purpose: str, now: datetime, incident_id: int | None = None
+) -> OutboxItem:
+    """The outbox row that sends ``outgoing``: queued, due now."""
+    return OutboxItem(
+        incident_id=incident_id,
+        purpose=purpose,
+        message_id=outgoing.message_id,
+        mail_from=outgoing.mail_from,
+        recipients=",".join(outgoing.recipients),
+        raw=outgoing.raw,
+        status="queued",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )

@@ -21,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from maildesk.businesstime import BusinessCalendar
-from maildesk.compose import compose_notice
+from maildesk.compose import compose_notice, queued_row
 from maildesk.config import Config
 from maildesk.levels import OPEN_STATUSES, IncidentRecord, ServiceLevels, service_levels
-from maildesk.model import DigestSent, Incident, Message, OutboxItem
+from maildesk.model import DigestSent, Incident, Message
 from maildesk.render import RenderedMail, TemplateRenderer
 from maildesk.store import Database
 
@@ -403,7 +403,7 @@ def send_digest(
                         created_at=now,
                     )
                 )
-                session.add(outbox_row(outgoing, "digest", now))
+                session.add(queued_row(outgoing, "digest", now))
         except IntegrityError:
             log.info("digest already queued today", extra={"recipient": recipient, "day": day})
             continue
@@ -413,21 +413,6 @@ def send_digest(
             extra={"recipient": recipient, "day": day, "message_id": outgoing.message_id},
         )
     return queued
-
-
-def outbox_row(outgoing: Any, purpose: str, now: datetime, incident_id: int | None = None) -> Any:
-    return OutboxItem(
-        incident_id=incident_id,
-        purpose=purpose,
-        message_id=outgoing.message_id,
-        mail_from=outgoing.mail_from,
-        recipients=",".join(outgoing.recipients),
-        raw=outgoing.raw,
-        status="queued",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
 
 
 def sample_lines(config: Config, now: datetime) -> Sequence[DigestLine]:

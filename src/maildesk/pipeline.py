@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 from maildesk import store
 from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
-from maildesk.compose import OutgoingMail, compose_reply
+from maildesk.compose import OutgoingMail, compose_reply, queued_row
 from maildesk.config import Config
 from maildesk.language import detect_language
 from maildesk.lifecycle import change_status, record_event
 from maildesk.loopguard import LOOP_HEADER, automatic_reason, reply_suppressed_reason
-from maildesk.model import Incident, Message, OutboxItem, QuarantinedMail
+from maildesk.model import Incident, Message, QuarantinedMail
 from maildesk.parse import ParsedMail, UnparseableMail, parse_mail
 from maildesk.render import TemplateError, TemplateRenderer
 from maildesk.replycontext import IncidentFacts, reply_context
@@ -403,20 +403,7 @@ class Pipeline:
                 extra={"message_id": mail.message_id, "reference": incident.reference},
             )
             return 0
-        session.add(
-            OutboxItem(
-                incident_id=incident.id,
-                purpose=purpose,
-                message_id=outgoing.message_id,
-                mail_from=outgoing.mail_from,
-                recipients=",".join(outgoing.recipients),
-                raw=outgoing.raw,
-                status="queued",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+        session.add(queued_row(outgoing, purpose, now, incident.id))
         return 1
 
     def _compose(
