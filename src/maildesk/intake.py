@@ -175,6 +175,8 @@ class ImapMailbox:
             client.idle()
             ended = False
             try:
+                if _news_before_idle(client):
+                    return
                 deadline = time.monotonic() + seconds
                 quick_empty = 0
                 while not stop.is_set() and time.monotonic() < deadline:
@@ -196,6 +198,21 @@ class ImapMailbox:
         else:
             stop.wait(seconds)
             self.client.noop()
+
+
+def _news_before_idle(client: IMAPClient) -> bool:
+    """Changes the server reported while IDLE was starting (a mail that arrived between our
+    SEARCH and the IDLE command): imaplib files them with the untagged responses instead of
+    handing them to ``idle_check``, so without this look the mail would wait for the next
+    change or the 29-minute renewal."""
+    pending = getattr(getattr(client, "_imap", None), "untagged_responses", None)
+    if not isinstance(pending, dict):
+        return False
+    found = False
+    for kind in ("EXISTS", "RECENT", "EXPUNGE"):
+        if pending.pop(kind, None):
+            found = True
+    return found
 
 
 def _is_bye(response: object) -> bool:
