@@ -97,6 +97,9 @@ class ImapMailbox:
         )
 
     def uids_after(self, last_uid: int) -> list[int]:
+        # What the server reported so far is covered by this search: forget it, so that only
+        # changes after it count as news when IDLE starts (see _news_before_idle).
+        _news_before_idle(self.client)
         # "n:*" always matches the newest message, even below n: filter.
         return sorted(
             uid for uid in self.client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid
@@ -201,10 +204,11 @@ class ImapMailbox:
 
 
 def _news_before_idle(client: IMAPClient) -> bool:
-    """Changes the server reported while IDLE was starting (a mail that arrived between our
-    SEARCH and the IDLE command): imaplib files them with the untagged responses instead of
-    handing them to ``idle_check``, so without this look the mail would wait for the next
-    change or the 29-minute renewal."""
+    """Whether the server reported changes since the last search (a mail that arrived
+    between our SEARCH and the IDLE command, reported with the IDLE's first response or a
+    command's); consumes them. imaplib files such reports with the untagged responses
+    instead of handing them to ``idle_check``, so without this look the mail would wait for
+    the next change or the 29-minute renewal."""
     pending = getattr(getattr(client, "_imap", None), "untagged_responses", None)
     if not isinstance(pending, dict):
         return False
