@@ -32,6 +32,7 @@ QUARANTINE_KEYWORD = "$MaildeskQuarantine"
 # Mails committed per transaction while a backlog drains: one commit and one checkpoint
 # update per batch, and the SQLite write lock held for about a tenth of a second at most.
 COMMIT_BATCH = 25
+BURST_GATHER_SECONDS = 0.1
 # Faults that mean "the server went away or misbehaved": reconnect with backoff.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     IMAPClientError,
@@ -179,6 +180,9 @@ class ImapMailbox:
             ended = False
             try:
                 if _news_before_idle(client):
+                    # Mail is streaming in: let a burst gather for a moment, so that intake
+                    # reads it in one round rather than one round per message.
+                    client.idle_check(timeout=BURST_GATHER_SECONDS)
                     return
                 deadline = time.monotonic() + seconds
                 quick_empty = 0
