@@ -99,8 +99,8 @@ class ImapMailbox:
 
     def uids_after(self, last_uid: int) -> list[int]:
         # What the server reported so far is covered by this search: forget it, so that only
-        # changes after it count as news when IDLE starts (see _news_before_idle).
-        _news_before_idle(self.client)
+        # changes after it count as news when IDLE starts (see _take_reported_changes).
+        _take_reported_changes(self.client)
         # "n:*" always matches the newest message, even below n: filter.
         return sorted(
             uid for uid in self.client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid
@@ -179,7 +179,7 @@ class ImapMailbox:
             client.idle()
             ended = False
             try:
-                if _news_before_idle(client):
+                if _take_reported_changes(client):
                     # Mail is streaming in: let a burst gather for a moment, so that intake
                     # reads it in one round rather than one round per message.
                     client.idle_check(timeout=BURST_GATHER_SECONDS)
@@ -207,7 +207,7 @@ class ImapMailbox:
             self.client.noop()
 
 
-def _news_before_idle(client: IMAPClient) -> bool:
+def _take_reported_changes(client: IMAPClient) -> bool:
     """Whether the server reported changes since the last search (a mail that arrived
     between our SEARCH and the IDLE command, reported with the IDLE's first response or a
     command's); consumes them. imaplib files such reports with the untagged responses

@@ -73,10 +73,8 @@ _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*<([^<>\s]+)>", re.IGNORECASE | re.
 def own_copy_message_id(raw: bytes) -> str | None:
     """The Message-ID of one of our own replies coming back, read from the header block
     alone (a delivery copy needs no full parse); None for any other mail."""
-    head = re.split(rb"\r?\n\r?\n", raw[:16384], maxsplit=1)[0]
-    if not _OWN_COPY.search(head):
-        return None
-    return header_message_id(head)
+    head = _header_block(raw)
+    return _message_id_in(head) if _OWN_COPY.search(head) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +95,20 @@ class _Prepared:
     copy_id: str | None = None
     mail: ParsedMail | None = None
     unparseable: UnparseableMail | None = None
+    robot: str | None = None  # why the mail is automatic (loop guard); None for a person's
     analysis: _Analysis | None = None
 
 
 def header_message_id(raw: bytes) -> str | None:
     """The Message-ID read from the header block alone, for logging mail that did not parse."""
-    head = re.split(rb"\r?\n\r?\n", raw[:16384], maxsplit=1)[0]
+    return _message_id_in(_header_block(raw))
+
+
+def _header_block(raw: bytes) -> bytes:
+    return re.split(rb"\r?\n\r?\n", raw[:16384], maxsplit=1)[0]
+
+
+def _message_id_in(head: bytes) -> str | None:
     found = _MESSAGE_ID.search(head)
     return found.group(1).decode("ascii", "replace") if found else None
 
@@ -192,10 +198,11 @@ class Pipeline:
         except UnparseableMail as exc:
             return _Prepared(inbound, now, unparseable=exc)
         threaded = mail.in_reply_to or mail.references or REFERENCE_IN_SUBJECT.search(mail.subject)
+        robot = automatic_reason(mail, self._own)
         analysis = None
-        if not threaded and automatic_reason(mail, self._own) is None:
+        if not threaded and robot is None:
             analysis = self._analyse(mail, now)
-        return _Prepared(inbound, now, mail=mail, analysis=analysis)
+        return _Prepared(inbound, now, mail=mail, robot=robot, analysis=analysis)
 
     def _analyse(self, mail: ParsedMail, now: datetime) -> _Analysis:
         language = detect_language(
@@ -275,7 +282,7 @@ class Pipeline:
             )
         if seen:
             return Handled(Outcome.DUPLICATE, f"seen:{key.split(':', 1)[0]}", mail.message_id)
-        robot = automatic_reason(mail, self._own)
+        robot = prepared.robot
         if (
             robot == "loop:own-reply"
             and mail.message_id

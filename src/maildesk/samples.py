@@ -10,7 +10,7 @@ from typing import Any
 
 from maildesk.alerts import alert_context
 from maildesk.config import Config
-from maildesk.digest import DigestData, digest_context, sample_lines
+from maildesk.digest import DigestData, digest_context, local_midnight, sample_lines
 from maildesk.levels import IncidentRecord, service_levels
 from maildesk.render import TemplateError, TemplateRenderer
 from maildesk.replycontext import reply_context, sample_facts
@@ -48,10 +48,16 @@ def _digest(config: Config, language: str, now: datetime) -> dict[str, Any]:
             strict=False,
         )
     ]
-    start_today = now.astimezone(calendar.zone).replace(hour=0, minute=0, second=0)
+    today = now.astimezone(calendar.zone).date()
+    start_today = local_midnight(today, calendar)
     levels = [
         service_levels(
-            records, start_today - timedelta(days=days), start_today, calendar, calendar.zone, label
+            records,
+            local_midnight(today - timedelta(days=days), calendar),
+            start_today,
+            calendar,
+            calendar.zone,
+            label,
         )
         for days, label in ((1, "yesterday"), (7, "7 days"), (30, "30 days"))
     ]

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from maildesk.intake import _news_before_idle
+from maildesk.intake import _take_reported_changes
 
 
 def test_an_exists_filed_before_the_idle_continuation_counts_as_news() -> None:
     client = SimpleNamespace(_imap=SimpleNamespace(untagged_responses={"EXISTS": [b"7"]}))
-    assert _news_before_idle(client)  # type: ignore[arg-type]
+    assert _take_reported_changes(client)  # type: ignore[arg-type]
     assert client._imap.untagged_responses == {}  # consumed: the next IDLE waits normally
-    assert not _news_before_idle(client)  # type: ignore[arg-type]
+    assert not _take_reported_changes(client)  # type: ignore[arg-type]
 
 
 def test_other_untagged_responses_are_not_news() -> None:
     client = SimpleNamespace(_imap=SimpleNamespace(untagged_responses={"FLAGS": [b"()"]}))
-    assert not _news_before_idle(client)  # type: ignore[arg-type]
-    assert not _news_before_idle(SimpleNamespace())  # type: ignore[arg-type]
+    assert not _take_reported_changes(client)  # type: ignore[arg-type]
+    assert not _take_reported_changes(SimpleNamespace())  # type: ignore[arg-type]
