@@ -27,7 +27,7 @@ from maildesk.model import Incident, Message
 from maildesk.render import TemplateRenderer
 from maildesk.schedule import build_calendar
 from maildesk.store import Database
-from maildesk.testing.stackconfig import write_stack_config
+from maildesk.testing.stackconfig import write_offline_config
 
 AT = datetime(2026, 11, 24, 7, 45, tzinfo=UTC)  # Tuesday 8:45 in Madrid
 
@@ -112,15 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="maildesk-bench-digest-") as tmp:
-        config = load_config(
-            write_stack_config(
-                Path(tmp) / "maildesk.toml",
-                imap_port=1,
-                smtp_port=1,
-                database_url=f"sqlite:///{tmp}/digest.db",
-                digest=True,
-            )
-        )
+        config = load_config(write_offline_config(Path(tmp), digest=True))
         database = Database(config.database.url)
         database.migrate()
         start = time.perf_counter()

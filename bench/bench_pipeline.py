@@ -34,7 +34,7 @@ from maildesk.language import detect_language
 from maildesk.parse import parse_mail
 from maildesk.pipeline import InboundMail, Outcome
 from maildesk.replycontext import IncidentFacts, reply_context
-from maildesk.testing.stackconfig import write_stack_config
+from maildesk.testing.stackconfig import write_offline_config
 from maildesk.triage import TriageInput
 
 # A Tuesday at 10:00 in Madrid: open, so the clock starts at once and "ack" is rendered.
@@ -58,12 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.disable(logging.INFO)  # the pipeline logs one line per mail; not measured here
 
     with tempfile.TemporaryDirectory(prefix="maildesk-bench-pipeline-") as tmp:
-        path = write_stack_config(
-            Path(tmp) / "maildesk.toml",
-            imap_port=1,
-            smtp_port=1,
-            database_url=f"sqlite:///{tmp}/bench.db",
-        )
+        path = write_offline_config(Path(tmp))
         config = load_config(path)
         config = config.model_copy(
             update={

@@ -30,7 +30,7 @@ from maildesk.learn.model import (
 )
 from maildesk.pipeline import InboundMail, Outcome
 from maildesk.schedule import build_calendar
-from maildesk.testing.stackconfig import write_stack_config
+from maildesk.testing.stackconfig import write_offline_config
 from maildesk.triage import TriageInput, default_triager
 
 REPO = Path(__file__).resolve().parents[2]
@@ -219,12 +219,7 @@ def test_a_correction_is_learnt_by_retraining(
 ) -> None:
     models = tmp_path / "models"
     shutil.copytree(MODELS, models)
-    path = write_stack_config(
-        tmp_path / "maildesk.toml",
-        imap_port=1,
-        smtp_port=1,
-        database_url=f"sqlite:///{tmp_path / 'maildesk.db'}",
-    )
+    path = write_offline_config(tmp_path)
     text = path.read_text().replace(f'models_dir = "{MODELS}"', f'models_dir = "{models}"')
     # A demanding threshold: this vague mail is left for a person to sort.
     text = text.replace("confidence_threshold = 0.6 ", "confidence_threshold = 0.95 ")

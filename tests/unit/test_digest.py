@@ -19,7 +19,7 @@ from maildesk.model import AlertSent, DigestSent, Incident, OutboxItem
 from maildesk.render import TemplateRenderer
 from maildesk.schedule import build_calendar
 from maildesk.store import Database
-from maildesk.testing.stackconfig import write_stack_config
+from maildesk.testing.stackconfig import write_offline_config
 
 MADRID = build_calendar(load_config(Path("config.example.toml")).schedule).zone
 
@@ -30,14 +30,7 @@ def madrid(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    path = write_stack_config(
-        tmp_path / "maildesk.toml",
-        imap_port=1,
-        smtp_port=1,
-        database_url=f"sqlite:///{tmp_path / 'maildesk.db'}",
-        digest=True,
-    )
-    return load_config(path)
+    return load_config(write_offline_config(tmp_path, digest=True))
 
 
 def jobs(config: Config, at: datetime, database: Database | None = None) -> ScheduledJobs:

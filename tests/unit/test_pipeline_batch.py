@@ -18,7 +18,7 @@ from maildesk.model import Checkpoint, Incident, Message, OutboxItem, Quarantine
 from maildesk.pipeline import InboundMail, Outcome, Pipeline
 from maildesk.schedule import build_calendar
 from maildesk.store import Database
-from maildesk.testing.stackconfig import write_stack_config
+from maildesk.testing.stackconfig import write_offline_config
 from maildesk.testing.support import client_mail
 from maildesk.triage import Triage, TriageInput, Triager, default_triager
 
@@ -27,13 +27,7 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Madrid: open
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    path = write_stack_config(
-        tmp_path / "maildesk.toml",
-        imap_port=1,
-        smtp_port=1,
-        database_url=f"sqlite:///{tmp_path / 'maildesk.db'}",
-    )
-    return load_config(path)
+    return load_config(write_offline_config(tmp_path))
 
 
 def inbound(uid: int, msg: EmailMessage) -> InboundMail:

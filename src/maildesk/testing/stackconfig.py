@@ -93,3 +93,15 @@ def stack_config_text(
 def write_stack_config(path: Path, **kwargs: object) -> Path:
     path.write_text(stack_config_text(**kwargs), encoding="utf-8")  # type: ignore[arg-type]
     return path
+
+
+def write_offline_config(directory: Path, **kwargs: object) -> Path:
+    """``directory/maildesk.toml`` on a SQLite file in ``directory``, for work that needs no
+    mail server (the IMAP and SMTP ports are never used)."""
+    return write_stack_config(
+        directory / "maildesk.toml",
+        imap_port=1,
+        smtp_port=1,
+        database_url=f"sqlite:///{directory / 'maildesk.db'}",
+        **kwargs,
+    )
