@@ -426,6 +426,14 @@ def _renderer(config: Config) -> Any:
     )
 
 
+def _show_rendered(rendered: Any, html: Path | None) -> None:
+    """Subject and text on stdout; the HTML part into ``html`` when given."""
+    print(f"Subject: {rendered.subject}\n\n{rendered.text}")
+    if html:
+        html.write_text(rendered.html, encoding="utf-8")
+        print(f"(HTML written to {html})", file=sys.stderr)
+
+
 def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     from maildesk.digest import digest_recipients, gather_digest, render_digest, send_digest
     from maildesk.schedule import build_calendar
@@ -438,10 +446,7 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
         with database.session() as session:
             data = gather_digest(session, config, calendar, at)
         rendered = render_digest(renderer, config, data)
-        print(f"Subject: {rendered.subject}\n\n{rendered.text}")
-        if args.html:
-            args.html.write_text(rendered.html, encoding="utf-8")
-            print(f"(HTML written to {args.html})", file=sys.stderr)
+        _show_rendered(rendered, args.html)
         return 0
     queued = send_digest(database, config, calendar, renderer, at, force=True)
     if not queued:
@@ -537,10 +542,7 @@ def cmd_templates_preview(args: argparse.Namespace, config: Config) -> int:
         )
     except TemplateError as exc:
         raise UsageError(str(exc)) from None
-    print(f"Subject: {rendered.subject}\n\n{rendered.text}")
-    if args.html:
-        args.html.write_text(rendered.html, encoding="utf-8")
-        print(f"(HTML written to {args.html})", file=sys.stderr)
+    _show_rendered(rendered, args.html)
     return 0
 
 

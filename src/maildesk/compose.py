@@ -34,20 +34,6 @@ class OutgoingMail:
     raw: bytes
 
 
-def _multipart(headers: list[str], boundary: str, rendered: RenderedMail) -> bytes:
-    """Headers, then the text and HTML alternatives, base64 in UTF-8."""
-    return (
-        CRLF.join(headers)
-        + CRLF
-        + CRLF
-        + f"--{boundary}{CRLF}"
-        + _base64_part("text/plain", rendered.text)
-        + f"--{boundary}{CRLF}"
-        + _base64_part("text/html", rendered.html)
-        + f"--{boundary}--{CRLF}"
-    ).encode("ascii")
-
-
 def new_message_id(domain: str, tag: str) -> str:
     """A Message-ID of our own, fixed before the first send attempt."""
     return f"{tag}.{uuid.uuid4().hex[:16]}@{domain}"  # short enough not to be folded
@@ -112,36 +98,29 @@ def compose_reply(
     zone: tzinfo,
 ) -> OutgoingMail:
     """An automatic answer (RFC 3834) in the client's thread, carrying the reference."""
-    domain = sender_address.rsplit("@", 1)[-1]
-    message_id = new_message_id(domain, reference.lower())
     subject = rendered.subject
     if f"[{reference}]" not in subject:
         subject = f"{subject} [{reference}]"
-    headers = [
-        f"From: {mailbox_header(sender_name, sender_address)}",
-        f"To: {mailbox_header(to_name, to_address)}",
-        f"Subject: {header_text(subject)}",
-        f"Date: {format_datetime(now.astimezone(zone))}",
-        f"Message-ID: <{message_id}>",
-    ]
-    if in_reply_to:
-        headers.append(f"In-Reply-To: <{in_reply_to}>")
+    thread_headers = [f"In-Reply-To: <{in_reply_to}>"] if in_reply_to else []
     thread = [*references, in_reply_to] if in_reply_to else list(references)
     if thread:
         ids = [f"<{mid}>" for mid in dict.fromkeys(thread)]
-        headers.append("References: " + (CRLF + " ").join(ids))
-    boundary = f"=_maildesk_{secrets.token_hex(12)}"
-    headers += [
-        "Auto-Submitted: auto-replied",
-        "X-Auto-Response-Suppress: All",
-        f"{LOOP_HEADER}: {sender_address}",
-        f"X-Maildesk-Reference: {reference}",
-        f"Content-Language: {language}",
-        "MIME-Version: 1.0",
-        f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"',
-    ]
-    raw = _multipart(headers, boundary, rendered)
-    return OutgoingMail(message_id, sender_address, (to_address,), raw)
+        thread_headers.append("References: " + (CRLF + " ").join(ids))
+    return _automatic_mail(
+        rendered=rendered,
+        subject=subject,
+        sender_name=sender_name,
+        sender_address=sender_address,
+        to_header=mailbox_header(to_name, to_address),
+        recipients=(to_address,),
+        tag=reference.lower(),
+        auto_submitted="auto-replied",
+        thread_headers=thread_headers,
+        reference=reference,
+        language=language,
+        now=now,
+        zone=zone,
+    )
 
 
 def compose_notice(
@@ -158,16 +137,51 @@ def compose_notice(
 ) -> OutgoingMail:
     """A mail of our own to the business (digest, alert): automatic, not a reply (RFC 3834
     ``auto-generated``), marked with our loop header so that its copy is recognised."""
-    domain = sender_address.rsplit("@", 1)[-1]
-    message_id = new_message_id(domain, tag)
+    return _automatic_mail(
+        rendered=rendered,
+        subject=rendered.subject,
+        sender_name=sender_name,
+        sender_address=sender_address,
+        to_header=", ".join(recipients),
+        recipients=recipients,
+        tag=tag,
+        auto_submitted="auto-generated",
+        thread_headers=[],
+        reference=reference,
+        language=language,
+        now=now,
+        zone=zone,
+    )
+
+
+def _automatic_mail(
+    *,
+    rendered: RenderedMail,
+    subject: str,
+    sender_name: str,
+    sender_address: str,
+    to_header: str,
+    recipients: tuple[str, ...],
+    tag: str,
+    auto_submitted: str,
+    thread_headers: list[str],
+    reference: str | None,
+    language: str,
+    now: datetime,
+    zone: tzinfo,
+) -> OutgoingMail:
+    """Headers, then the text and HTML alternatives, base64 in UTF-8, with a Message-ID of
+    our own and the headers that keep other robots (and ourselves) from answering it."""
+    message_id = new_message_id(sender_address.rsplit("@", 1)[-1], tag)
     boundary = f"=_maildesk_{secrets.token_hex(12)}"
     headers = [
         f"From: {mailbox_header(sender_name, sender_address)}",
-        f"To: {', '.join(recipients)}",
-        f"Subject: {header_text(rendered.subject)}",
+        f"To: {to_header}",
+        f"Subject: {header_text(subject)}",
         f"Date: {format_datetime(now.astimezone(zone))}",
         f"Message-ID: <{message_id}>",
-        "Auto-Submitted: auto-generated",
+        *thread_headers,
+        f"Auto-Submitted: {auto_submitted}",
         "X-Auto-Response-Suppress: All",
         f"{LOOP_HEADER}: {sender_address}",
         *([f"X-Maildesk-Reference: {reference}"] if reference else []),
@@ -175,7 +189,16 @@ def compose_notice(
         "MIME-Version: 1.0",
         f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"',
     ]
-    raw = _multipart(headers, boundary, rendered)
+    raw = (
+        CRLF.join(headers)
+        + CRLF
+        + CRLF
+        + f"--{boundary}{CRLF}"
+        + _base64_part("text/plain", rendered.text)
+        + f"--{boundary}{CRLF}"
+        + _base64_part("text/html", rendered.html)
+        + f"--{boundary}--{CRLF}"
+    ).encode("ascii")
     return OutgoingMail(message_id, sender_address, recipients, raw)
 
 
