@@ -58,10 +58,14 @@ def connect() -> Iterator[Callable[[str], Database]]:
         database.dispose()
 
 
-def make_config(tmp_path: Path, database_url: str) -> Config:
+def make_config(tmp_path: Path, database_url: str, **options: object) -> Config:
     """The stack configuration on ``database_url``; the mail ports are never used here."""
     path = write_stack_config(
-        tmp_path / "maildesk.toml", imap_port=10143, smtp_port=10025, database_url=database_url
+        tmp_path / "maildesk.toml",
+        imap_port=10143,
+        smtp_port=10025,
+        database_url=database_url,
+        **options,
     )
     return load_config(path)
 
@@ -357,14 +361,7 @@ def test_two_daemons_send_one_digest_and_one_alert_per_threshold(
     from maildesk.render import TemplateRenderer
     from maildesk.schedule import build_calendar
 
-    path = write_stack_config(
-        tmp_path / "maildesk.toml",
-        imap_port=10143,
-        smtp_port=10025,
-        database_url=pg_url,
-        digest=True,
-    )
-    config = load_config(path)
+    config = make_config(tmp_path, pg_url, digest=True)
     calendar = build_calendar(config.schedule)
     # Tuesday 24 November 2026, 18:01 in Madrid: digest due, and an incident created at
     # 10:00 with 8 business hours has used 75 % of them.
