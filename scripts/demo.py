@@ -184,6 +184,8 @@ def main() -> int:
             print(f"{name}: {msg[name]}")
         print()
         print(msg.get_body(preferencelist=("plain",)).get_content())
+        copies = stack.message_count(SUPPORT, "Sent")
+        print(f"(support's Sent folder holds {copies} delivery copies: proof each reply left)")
 
         banner("The morning digest: maildesk digest --send")
         maildesk(["--config", str(config_path), "digest", "--send"])

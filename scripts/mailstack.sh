@@ -325,7 +325,10 @@ mail_gid = $mail_gid
 mail_location = sdbox:$DIR/mail/%d/%n
 mail_max_userip_connections = 200
 mail_fsync = never
-recipient_delimiter =
+# support+Sent@ is delivered into support's Sent folder: maildesk's proof copies of its
+# replies stay out of the INBOX (smtp.copy_address in maildesk's configuration).
+recipient_delimiter = +
+lmtp_save_to_detail_mailbox = yes
 
 passdb {
   driver = passwd-file
@@ -432,7 +435,7 @@ mailbox_size_limit = 0
 virtual_mailbox_limit = 0
 biff = no
 append_dot_mydomain = no
-recipient_delimiter =
+recipient_delimiter = +
 smtpd_peername_lookup = no
 smtp_host_lookup = native
 lmtp_host_lookup = native

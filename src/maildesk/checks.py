@@ -35,8 +35,9 @@ def check_imap(config: Config) -> CheckResult:
         return CheckResult("imap", False, f"{where}: {exc}")
     except CONNECTION_ERRORS as exc:
         return CheckResult("imap", False, f"{where}: {type(exc).__name__}: {exc}")
+    copies = f", copies filed in {cfg.sent_folder}" if config.copy_to and cfg.sent_folder else ""
     return CheckResult(
-        "imap", True, f"{where}, folder {cfg.folder}: {state.exists} mail(s), {idle}"
+        "imap", True, f"{where}, folder {cfg.folder}: {state.exists} mail(s), {idle}{copies}"
     )
 
 
@@ -46,9 +47,28 @@ async def _smtp(config: Config) -> str:
     client = await smtp_connect(config.smtp, config.smtp.resolve_password())
     try:
         code, _ = await client.noop()
+        answer = f"NOOP {code}"
+        if config.copy_to:
+            # The copy is a recipient of every reply: a refusal would leave no proof.
+            await client.mail(config.company.support_address)
+            try:
+                await client.rcpt(config.copy_to)
+            except aiosmtplib.SMTPRecipientRefused as exc:
+                raise CopyRefused(
+                    f"copy address {config.copy_to} refused: {exc.code} {exc.message}; "
+                    "without copies a reply interrupted by a crash is sent again "
+                    "(fix smtp.copy_address, or remove it to get the copies in the INBOX)"
+                ) from None
+            finally:
+                await client.rset()
+            answer += f", copy address {config.copy_to} accepted"
     finally:
         await client.quit()
-    return f"NOOP {code}"
+    return answer
+
+
+class CopyRefused(Exception):
+    pass
 
 
 def check_smtp(config: Config) -> CheckResult:
@@ -56,7 +76,7 @@ def check_smtp(config: Config) -> CheckResult:
     where = f"{cfg.host}:{cfg.port}"
     try:
         answer = asyncio.run(_smtp(config))
-    except ConfigError as exc:
+    except (ConfigError, CopyRefused) as exc:
         return CheckResult("smtp", False, f"{where}: {exc}")
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
         return CheckResult("smtp", False, f"{where}: {type(exc).__name__}: {exc}")

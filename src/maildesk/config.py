@@ -67,6 +67,11 @@ class ImapConfig(Secret):
     processed_folder: str = Field(
         "Processed", description="handled mail is moved here; empty keeps it in place, flagged"
     )
+    sent_folder: str = Field(
+        "",
+        description="where the copies sent to smtp.copy_address land; searched for the copy of "
+        "a send interrupted by a crash (empty: copies land in the INBOX and are read there)",
+    )
     idle: bool = True
     idle_renew_seconds: int = Field(1500, ge=60, le=1740)
     poll_interval_seconds: float = Field(60.0, gt=0, le=3600)
@@ -95,6 +100,11 @@ class SmtpConfig(Secret):
     )
     copy_to_support: bool = Field(
         True, description="deliver each reply to the support mailbox too, as proof of sending"
+    )
+    copy_address: EmailStr | None = Field(
+        None,
+        description="where that copy goes (a plus address filed into imap.sent_folder); "
+        "unset: the support address itself",
     )
 
 
@@ -347,6 +357,28 @@ class Config(_Section):
             if missing:
                 raise ValueError(f"kinds: {kind.id!r} has no label for {', '.join(missing)}")
         return self
+
+    @model_validator(mode="after")
+    def _copies_findable(self) -> Config:
+        copy = self.smtp.copy_address
+        if (
+            self.smtp.copy_to_support
+            and copy is not None
+            and copy.lower() != self.company.support_address.lower()
+            and not self.imap.sent_folder
+        ):
+            raise ValueError(
+                f"smtp.copy_address {copy!r} needs imap.sent_folder: the folder its copies "
+                "land in, searched after a crash for the proof that a reply left"
+            )
+        return self
+
+    @property
+    def copy_to(self) -> str | None:
+        """Where each reply's proof copy goes, or None when copies are off."""
+        if not self.smtp.copy_to_support:
+            return None
+        return self.smtp.copy_address or self.company.support_address
 
     def targets(self, kind: IncidentKind, priority: str) -> tuple[float, float]:
         """First-response and resolution targets in business minutes for a priority.

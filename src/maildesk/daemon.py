@@ -17,6 +17,7 @@ from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
 from maildesk.config import Config, ConfigError
 from maildesk.intake import ImapMailbox, IntakeRunner, IntakeStats
+from maildesk.interrupted import InterruptedSends
 from maildesk.jobs import ScheduledJobs
 from maildesk.outbox import AiosmtplibSession, DrainResult, OutboxSender, SessionFactory
 from maildesk.pipeline import Pipeline
@@ -40,7 +41,6 @@ class Parts:
     mailbox_factory: Callable[[], ImapMailbox]
     calendar: BusinessCalendar
     renderer: TemplateRenderer
-    copy_to: str | None = None
 
     def jobs(self, wake_sender: Callable[[], None] = lambda: None) -> ScheduledJobs:
         return ScheduledJobs(
@@ -85,11 +85,8 @@ def build_parts(
         def mailbox_factory() -> ImapMailbox:
             return ImapMailbox(config.imap, imap_password)
 
-    copy_to = config.company.support_address if config.smtp.copy_to_support else None
-    sender = OutboxSender(database, config.smtp, smtp_sessions, clock, copy_to)
-    return Parts(
-        config, clock, database, pipeline, sender, mailbox_factory, calendar, renderer, copy_to
-    )
+    sender = OutboxSender(database, config.smtp, smtp_sessions, clock, config.copy_to)
+    return Parts(config, clock, database, pipeline, sender, mailbox_factory, calendar, renderer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,22 +104,27 @@ class Daemon:
         self._runner: IntakeRunner | None = None
         self.jobs: ScheduledJobs | None = None  # while run() runs
 
-    def _runner_for(
-        self, wake: Callable[[], None], caught_up: Callable[[], None] = lambda: None
-    ) -> IntakeRunner:
+    def _runner_for(self, wake: Callable[[], None]) -> IntakeRunner:
+        config = self.parts.config
+        interrupted = InterruptedSends(
+            self.parts.database,
+            self.parts.clock,
+            config.smtp.sending_lease_seconds,
+            config.imap.sent_folder if config.copy_to else None,
+        )
         return IntakeRunner(
-            self.parts.config.imap,
+            config.imap,
             self.parts.mailbox_factory,
             self.parts.pipeline,
             self.parts.database,
             on_committed=wake,
-            on_caught_up=caught_up,
+            interrupted=interrupted,
         )
 
     def _sender_process(self) -> SenderProcess | None:
         if not self.parts.config.smtp.separate_process:
             return None
-        return SenderProcess(self.parts.config, self.parts.clock, self.parts.copy_to)
+        return SenderProcess(self.parts.config, self.parts.clock)
 
     async def run_once(self) -> OnceSummary:
         """Handle the waiting mail and send the replies; sending starts while intake runs
@@ -142,8 +144,7 @@ class Daemon:
         # The digest if it is due today and not yet sent, and the alerts due now.
         await asyncio.to_thread(self.parts.jobs().catch_up)
         try:
-            # After intake: copies that prove an interrupted send was accepted are seen first.
-            await asyncio.to_thread(sender.release_expired)
+            # Intake has settled the interrupted sends by now: the requeued ones go too.
             if totals[1] == 0:  # after a refusal, leave the rest to the retry schedule
                 last = await sender.drain()
                 totals = [totals[0] + last.sent, totals[1] + last.retried, totals[2] + last.failed]
@@ -186,11 +187,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         self._stop = stop = asyncio.Event()
         wake = asyncio.Event()
-        caught_up = asyncio.Event()
-        self._runner = runner = self._runner_for(
-            lambda: loop.call_soon_threadsafe(wake.set),
-            lambda: loop.call_soon_threadsafe(caught_up.set),
-        )
+        self._runner = runner = self._runner_for(lambda: loop.call_soon_threadsafe(wake.set))
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.request_stop)
@@ -198,7 +195,7 @@ class Daemon:
         process = self._sender_process()
         if process is not None:
             process.start()
-            runner = self._runner_for(process.wake, process.caught_up)
+            runner = self._runner_for(process.wake)
             self._runner = runner
         intake = asyncio.ensure_future(asyncio.to_thread(runner.run_forever))
         self.jobs = jobs = self.parts.jobs(
@@ -207,7 +204,7 @@ class Daemon:
         await asyncio.to_thread(jobs.catch_up)
         jobs.start()
         if process is None:
-            sender = asyncio.ensure_future(self.parts.sender.run(stop, wake, caught_up))
+            sender = asyncio.ensure_future(self.parts.sender.run(stop, wake))
             await stop.wait()
         else:
             sender = asyncio.ensure_future(self._watch(process, stop))
@@ -232,7 +229,6 @@ class Daemon:
             if not stop.is_set() and not process.is_alive():
                 log.error("sender process died; starting a new one")
                 process.start()
-                process.caught_up()
 
     def request_stop(self) -> None:
         if self._runner is not None:

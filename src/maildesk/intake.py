@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from maildesk import store
 from maildesk.config import ImapConfig
+from maildesk.interrupted import InterruptedSends
 from maildesk.model import QuarantinedMail
 from maildesk.pipeline import Handled, InboundMail, Outcome, Pipeline
 
@@ -33,6 +34,7 @@ QUARANTINE_KEYWORD = "$MaildeskQuarantine"
 # update per batch, and the SQLite write lock held for about a tenth of a second at most.
 COMMIT_BATCH = 25
 BURST_GATHER_SECONDS = 0.1
+MIN_LEASE_WAIT_SECONDS = 1.0
 # Faults that mean "the server went away or misbehaved": reconnect with backoff.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     IMAPClientError,
@@ -73,8 +75,9 @@ class ImapMailbox:
             client.starttls()
         client.login(cfg.username, self._password)
         self._client = client
-        if cfg.processed_folder and not client.folder_exists(cfg.processed_folder):
-            client.create_folder(cfg.processed_folder)
+        for folder in (cfg.processed_folder, cfg.sent_folder):
+            if folder and not client.folder_exists(folder):
+                client.create_folder(folder)
 
     def close(self) -> None:
         client, self._client = self._client, None
@@ -158,6 +161,18 @@ class ImapMailbox:
                 self.client.uid_expunge(list(uids))
             else:
                 self.client.expunge()
+
+    def find_message_ids(self, folder: str, message_ids: Sequence[str]) -> set[str]:
+        """Those of these Message-IDs (without angle brackets) present in ``folder``; the
+        folder intake reads is selected again afterwards (IDLE waits on it)."""
+        client = self.client
+        client.select_folder(folder, readonly=True)
+        try:
+            return {
+                mid for mid in message_ids if client.search(["HEADER", "Message-ID", f"<{mid}>"])
+            }
+        finally:
+            self.select()
 
     def mark_quarantined(self, uids: Sequence[int]) -> None:
         if uids:
@@ -257,7 +272,7 @@ class IntakeRunner:
         pipeline: Pipeline,
         database: store.Database,
         on_committed: Callable[[], None] = lambda: None,
-        on_caught_up: Callable[[], None] = lambda: None,
+        interrupted: InterruptedSends | None = None,
         sleep: Callable[[float], bool] | None = None,
     ) -> None:
         self._config = config
@@ -265,7 +280,7 @@ class IntakeRunner:
         self._pipeline = pipeline
         self._db = database
         self._on_committed = on_committed
-        self._on_caught_up = on_caught_up
+        self._interrupted = interrupted
         self.stop_event = threading.Event()
         self._sleep = sleep or self.stop_event.wait
         self.stats = IntakeStats()
@@ -279,6 +294,7 @@ class IntakeRunner:
         mailbox.connect()
         try:
             self._drain(mailbox, mailbox.select())
+            self._settle_interrupted(mailbox)
         finally:
             mailbox.close()
         return self.stats
@@ -297,13 +313,13 @@ class IntakeRunner:
                 delay = self._config.reconnect_initial_seconds
                 while not self.stop_event.is_set():
                     self._drain(mailbox, mailbox.select())
-                    self._on_caught_up()
+                    self._settle_interrupted(mailbox)
                     wait = (
                         self._config.idle_renew_seconds
                         if mode == "idle"
                         else self._config.poll_interval_seconds
                     )
-                    mailbox.wait_for_news(wait, self.stop_event)
+                    mailbox.wait_for_news(self._until_next_lease(wait), self.stop_event)
             except LoginError as exc:
                 # Wrong credentials will not fix themselves quickly: say so, retry slowly.
                 delay = self._config.reconnect_max_seconds
@@ -368,6 +384,21 @@ class IntakeRunner:
             mailbox.mark_quarantined(quarantined_uids)
             mailbox.mark_handled(handled_uids)
             last_uid = uids[-1]
+
+    def _settle_interrupted(self, mailbox: ImapMailbox) -> None:
+        """After a round (copies in the INBOX are read by now): sends a crash interrupted."""
+        if (
+            self._interrupted is not None
+            and self._interrupted.settle(mailbox.find_message_ids).requeued
+        ):
+            self._on_committed()
+
+    def _until_next_lease(self, wait: float) -> float:
+        """Wake up when a send in progress would have to be settled, were its sender dead."""
+        if self._interrupted is None:
+            return wait
+        due = self._interrupted.seconds_to_next_expiry()
+        return wait if due is None else min(wait, max(due, MIN_LEASE_WAIT_SECONDS))
 
     def _finish_interrupted(self, mailbox: ImapMailbox, state: MailboxState, last_uid: int) -> None:
         """After a crash between commit and marking, mark what the database already holds."""

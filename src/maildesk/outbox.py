@@ -1,8 +1,9 @@
 """The durable outbox: claims due rows, sends them over SMTP, records the result.
 
 A row is claimed (``sending``) before the attempt and marked ``sent`` right after the
-server accepts it. A crash between the two leaves it ``sending``; it is retried, with the
-same Message-ID, only once its lease has expired.
+server accepts it. A crash between the two leaves it ``sending``: once its lease has
+expired, intake settles it by its delivery copy (``interrupted.py``) — sent, or queued
+again with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -279,21 +280,6 @@ class OutboxSender:
             session.execute(update(OutboxItem).where(OutboxItem.id == item.id).values(**values))
         return "failed" if give_up else "retry"
 
-    def release_expired(self) -> int:
-        """Requeue rows left ``sending`` by a crash once their lease has expired."""
-        now = self._clock.now()
-        cutoff = now - timedelta(seconds=self._config.sending_lease_seconds)
-        with self._db.session() as session:
-            result = session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.status == "sending", OutboxItem.claimed_at < cutoff)
-                .values(status="queued", next_attempt_at=now)
-            )
-            count = result.rowcount or 0  # type: ignore[attr-defined]
-        if count:
-            log.warning("requeued interrupted sends", extra={"count": count})
-        return count
-
     def next_due(self) -> datetime | None:
         with self._db.session() as session:
             return session.scalar(
@@ -324,7 +310,7 @@ class OutboxSender:
                 )
             finally:
                 # One transaction for the whole round; a crash before it leaves the rows
-                # "sending", settled by their delivery copies or, without, by the lease.
+                # "sending", settled by their delivery copies (see interrupted.py).
                 await asyncio.to_thread(self._mark_sent, accepted)
             for r, f in results:
                 retried, failed = retried + r, failed + f
@@ -403,20 +389,12 @@ class OutboxSender:
                 .values(status="queued", attempts=OutboxItem.attempts - 1)
             )
 
-    async def run(
-        self, stop: asyncio.Event, wake: asyncio.Event, intake_caught_up: asyncio.Event
-    ) -> None:
-        """Drain whenever woken (new rows) or when the next retry falls due.
-
-        Interrupted sends are released only once intake has read the mailbox, so that the
-        copies proving an earlier acceptance are seen first.
-        """
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        """Drain whenever woken (new rows) or when the next retry falls due."""
         while not stop.is_set():
             wake.clear()
             try:
                 await self.drain()
-                if intake_caught_up.is_set():
-                    await asyncio.to_thread(self.release_expired)
                 timeout = self._config.poll_interval_seconds
                 due = await asyncio.to_thread(self.next_due)
                 if due is not None:

@@ -1,8 +1,8 @@
 """The outbox sender in a process of its own: SMTP gets the second core while intake parses.
 
 The parent (intake) and the child (sender) share only the database. The parent nudges the
-child through a pipe: ``w`` new rows are committed, ``c`` intake has read the mailbox (so
-interrupted sends may be released), ``q`` stop. End of file means the parent is gone.
+child through a pipe: ``w`` new rows are committed, ``q`` stop. End of file means the
+parent is gone.
 """
 
 from __future__ import annotations
@@ -28,10 +28,9 @@ COALESCE_SECONDS = 0.05
 class SenderProcess:
     """Starts, nudges and stops the child; restartable if it dies."""
 
-    def __init__(self, config: Config, clock: Clock, copy_to: str | None) -> None:
+    def __init__(self, config: Config, clock: Clock) -> None:
         self._config = config
         self._clock = clock
-        self._copy_to = copy_to
         self._context = multiprocessing.get_context("spawn")
         self._process: Any = None
         self._write_fd: int | None = None
@@ -45,7 +44,7 @@ class SenderProcess:
         self._results = self._context.SimpleQueue()
         self._process = self._context.Process(
             target=_child_main,
-            args=(self._config, self._clock, self._copy_to, reader, self._results),
+            args=(self._config, self._clock, reader, self._results),
             name="maildesk-sender",
             daemon=True,
         )
@@ -68,9 +67,6 @@ class SenderProcess:
 
     def wake(self) -> None:
         self._signal(b"w")
-
-    def caught_up(self) -> None:
-        self._signal(b"c")
 
     def stop(self, timeout: float = 30.0) -> DrainResult:
         """Ask the child to finish its round and exit; what it sent in its lifetime."""
@@ -95,7 +91,6 @@ class SenderProcess:
 def _child_main(
     config: Config,
     clock: Clock,
-    copy_to: str | None,
     reader: Any,
     results: SimpleQueue[tuple[int, int, int]],
 ) -> None:
@@ -106,7 +101,11 @@ def _child_main(
     database = Database(config.database.url)
     password = config.smtp.resolve_password()
     sender = OutboxSender(
-        database, config.smtp, lambda: AiosmtplibSession(config.smtp, password), clock, copy_to
+        database,
+        config.smtp,
+        lambda: AiosmtplibSession(config.smtp, password),
+        clock,
+        config.copy_to,
     )
     try:
         totals = asyncio.run(_serve(sender, reader.fileno()))
@@ -117,7 +116,7 @@ def _child_main(
 
 async def _serve(sender: OutboxSender, read_fd: int) -> DrainResult:
     loop = asyncio.get_running_loop()
-    stop, wake, caught_up = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    stop, wake = asyncio.Event(), asyncio.Event()
 
     pending: list[asyncio.TimerHandle] = []
 
@@ -131,8 +130,6 @@ async def _serve(sender: OutboxSender, read_fd: int) -> DrainResult:
             loop.remove_reader(read_fd)
             wake.set()
             return
-        if b"c" in data:
-            caught_up.set()
         # Gather the wake-ups of a burst: one claim for many rows instead of one each
         # (fewer write transactions competing with intake for the SQLite lock).
         if not pending or pending[-1].cancelled() or pending[-1].when() < loop.time():
@@ -140,5 +137,5 @@ async def _serve(sender: OutboxSender, read_fd: int) -> DrainResult:
 
     loop.add_reader(read_fd, readable)
     loop.add_signal_handler(signal.SIGTERM, stop.set)
-    await sender.run(stop, wake, caught_up)
+    await sender.run(stop, wake)
     return sender.totals

@@ -105,15 +105,23 @@ class PhraseMatcher:
                 continue
             for last in {words[-1], words[-1] + "s", words[-1] + "es"}:
                 self._index.setdefault((*words[:-1], last), phrase)
-        self._longest = max((len(k) for k in self._index), default=0)
+        # The longest phrase starting with each word: most words of a mail start none, and
+        # cost one lookup instead of one per possible phrase length.
+        self._spans: dict[str, int] = {}
+        for key in self._index:
+            self._spans[key[0]] = max(self._spans.get(key[0], 0), len(key))
 
     def find(self, text: str) -> list[str]:
         """Every phrase occurrence, in order (a phrase found twice is listed twice)."""
         words = _words(text)
         found = []
-        for start in range(len(words)):
-            for length in range(1, min(self._longest, len(words) - start) + 1):
-                phrase = self._index.get(words[start : start + length])
+        index, spans, count = self._index, self._spans, len(words)
+        for start, word in enumerate(words):
+            longest = spans.get(word)
+            if longest is None:
+                continue
+            for length in range(1, min(longest, count - start) + 1):
+                phrase = index.get(words[start : start + length])
                 if phrase is not None:
                     found.append(phrase)
         return found

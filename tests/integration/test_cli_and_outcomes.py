@@ -13,7 +13,7 @@ from maildesk.config import Config
 from maildesk.model import Incident, Message, OutboxItem
 from maildesk.store import Database
 from maildesk.testing.mailstack import MailStack
-from maildesk.testing.stackconfig import SUPPORT
+from maildesk.testing.stackconfig import SUPPORT, write_stack_config
 from maildesk.testing.support import client_mail, count_rows, run_once
 
 pytestmark = pytest.mark.stack
@@ -41,6 +41,28 @@ def test_check_reports_each_connection(
     assert all(line.startswith("ok") for line in out)
     assert "model trained" in out[3] and "macro-F1" in out[3]
     assert "IDLE offered" in out[4]
+
+
+def test_check_tries_the_copy_address(
+    mail: MailStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_stack_config(
+        tmp_path / "maildesk.toml",
+        imap_port=mail.imap_port,
+        smtp_port=mail.smtp_port,
+        database_url=f"sqlite:///{tmp_path / 'maildesk.db'}",
+        copy_to_support=True,
+    )
+    assert main(["--config", str(path), "check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "copies filed in Sent" in out[4]
+    assert "copy address support+Sent@maildesk.test accepted" in out[5]
+
+    path.write_text(path.read_text().replace("support+Sent@", "nobody+Sent@"))
+    assert main(["--config", str(path), "check"]) == 1
+    smtp_line = capsys.readouterr().out.splitlines()[-1]
+    assert smtp_line.startswith("FAIL  smtp")
+    assert "copy address nobody+Sent@maildesk.test refused: 550" in smtp_line
 
 
 def test_check_fails_clearly_when_smtp_is_down(

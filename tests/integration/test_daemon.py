@@ -23,7 +23,13 @@ from maildesk.model import Incident, OutboxItem, QuarantinedMail
 from maildesk.store import Database
 from maildesk.testing.mailstack import MailStack
 from maildesk.testing.stackconfig import SUPPORT
-from maildesk.testing.support import client_mail, count_rows, run_once, wait_for
+from maildesk.testing.support import (
+    client_mail,
+    count_rows,
+    daemon_running,
+    run_once,
+    wait_for,
+)
 
 pytestmark = pytest.mark.stack
 
@@ -273,7 +279,14 @@ class SimulatedCrash(BaseException):
     """The process dies here (BaseException: nothing on the way may swallow it)."""
 
 
-def crash_config(tmp_path: Path, mail: MailStack, *, copies: bool) -> Config:
+def crash_config(
+    tmp_path: Path,
+    mail: MailStack,
+    *,
+    copies: bool,
+    copies_in_inbox: bool = False,
+    lease_seconds: int = 1,
+) -> Config:
     from maildesk.config import load_config
     from maildesk.testing.stackconfig import write_stack_config
 
@@ -283,9 +296,12 @@ def crash_config(tmp_path: Path, mail: MailStack, *, copies: bool) -> Config:
         smtp_port=mail.smtp_port,
         database_url=f"sqlite:///{tmp_path / 'crash.db'}",
         copy_to_support=copies,
+        copies_in_inbox=copies_in_inbox,
     )
     path.write_text(
-        path.read_text().replace("sending_lease_seconds = 30", "sending_lease_seconds = 1")
+        path.read_text().replace(
+            "sending_lease_seconds = 30", f"sending_lease_seconds = {lease_seconds}"
+        )
     )
     return load_config(path)
 
@@ -310,16 +326,18 @@ def crashing_run(config: Config, *, after_accept: bool) -> None:
     assert count_rows(config, OutboxItem, OutboxItem.status == "sending") == 1
 
 
+@pytest.mark.parametrize("copies_in_inbox", [False, True], ids=["copies-in-sent", "in-inbox"])
 @pytest.mark.parametrize("after_accept", [True, False], ids=["after-accept", "before-send"])
 def test_crash_around_the_smtp_send_sends_the_reply_exactly_once(
-    mail: MailStack, tmp_path: Path, after_accept: bool
+    mail: MailStack, tmp_path: Path, after_accept: bool, copies_in_inbox: bool
 ) -> None:
-    config = crash_config(tmp_path, mail, copies=True)
+    config = crash_config(tmp_path, mail, copies=True, copies_in_inbox=copies_in_inbox)
     client = "cliente1@clientes.test"
     mail.append(SUPPORT, client_mail(client, "Sin internet", "No hay internet.").as_bytes())
     crashing_run(config, after_accept=after_accept)
+    copies = "INBOX" if copies_in_inbox else "Sent"
     if after_accept:
-        mail.wait_for_messages(SUPPORT, 1)  # the copy came back through the support mailbox
+        mail.wait_for_messages(SUPPORT, 1, copies)  # the copy is in the support mailbox
     time.sleep(1.2)  # the interrupted send's lease expires
 
     summary = run_once(config)
@@ -337,7 +355,41 @@ def test_crash_around_the_smtp_send_sends_the_reply_exactly_once(
     assert incident.acknowledged_at is not None
     if after_accept:
         assert row.confirmed_at is not None and row.attempts == 1
-        assert summary.outcomes == {"ignored": 1}  # the copy, recorded as such
+        # A copy in the INBOX is read (and recorded as such); one in Sent is searched for.
+        assert summary.outcomes == ({"ignored": 1} if copies_in_inbox else {})
+    # One copy: one reply left. A copy read from the INBOX is filed with the client's mail.
+    if copies_in_inbox:
+        assert mail.message_count(SUPPORT) + mail.message_count(SUPPORT, "Processed") == 2
+    else:
+        assert mail.message_count(SUPPORT, "Sent") == 1
+
+
+def test_the_running_daemon_settles_an_interrupted_send_when_its_lease_ends(
+    mail: MailStack, tmp_path: Path
+) -> None:
+    """No mail arrives to wake intake: it leaves IDLE when the lease of the send a crash
+    interrupted moments ago ends, finds the copy in Sent, and does not send it again."""
+    config = crash_config(tmp_path, mail, copies=True, lease_seconds=3)
+    client = "cliente3@clientes.test"
+    mail.append(SUPPORT, client_mail(client, "Sin internet", "No hay internet.").as_bytes())
+    crashing_run(config, after_accept=True)
+    mail.wait_for_messages(SUPPORT, 1, "Sent")
+
+    with daemon_running(Daemon(build_parts(config, SystemClock()))):
+        wait_for(
+            "the copy to settle the send",
+            lambda: count_rows(config, OutboxItem, OutboxItem.confirmed_at.is_not(None)) == 1,
+            timeout=15,
+        )
+    db = Database(config.database.url)
+    with db.session() as session:
+        [row] = session.scalars(select(OutboxItem)).all()
+    db.dispose()
+    assert row.status == "sent" and row.attempts == 1
+    assert row.claimed_at is not None and row.confirmed_at is not None
+    assert (row.confirmed_at - row.claimed_at).total_seconds() >= 3  # not before its lease
+    time.sleep(1.0)  # anything sent twice would have arrived by now
+    assert mail.message_count(client) == 1
 
 
 def test_without_delivery_copies_the_crash_window_resends_once_more(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import json
 import shutil
-import threading
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,7 +18,7 @@ from maildesk.config import Config, load_config
 from maildesk.daemon import Daemon, build_parts
 from maildesk.testing.mailstack import MailStack
 from maildesk.testing.stackconfig import DISTRIBUTOR, SUPPORT, TECHNICAL, write_stack_config
-from maildesk.testing.support import client_mail, run_once
+from maildesk.testing.support import client_mail, daemon_running, run_once
 
 pytestmark = pytest.mark.stack
 
@@ -134,16 +132,7 @@ def test_report_and_template_commands(
 def test_the_running_daemon_schedules_the_jobs_and_catches_up_the_digest(
     mail: MailStack, digest_config: Config
 ) -> None:
-    daemon = Daemon(build_parts(digest_config, FrozenClock(ARRIVAL)))
-    loops: list[asyncio.AbstractEventLoop] = []
-
-    async def serve() -> None:
-        loops.append(asyncio.get_running_loop())
-        await daemon.run(install_signals=False)
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),))
-    thread.start()
-    try:
+    with daemon_running(Daemon(build_parts(digest_config, FrozenClock(ARRIVAL)))) as daemon:
         # Started at 10:00 on a Tuesday, the digest of 8:45 was missed: it goes out now.
         [raw] = mail.wait_for_messages(DISTRIBUTOR, 1, timeout=20)
         assert email.message_from_bytes(raw)["Subject"].startswith("Resumen 24/11/2026")
@@ -151,8 +140,3 @@ def test_the_running_daemon_schedules_the_jobs_and_catches_up_the_digest(
         scheduled = daemon.jobs.scheduled()
         assert scheduled["digest"] == "cron[hour='8', minute='45']"  # Europe/Madrid
         assert "interval[0:05:00]" in scheduled["escalation"]
-    finally:
-        if loops:
-            loops[0].call_soon_threadsafe(daemon.request_stop)
-        thread.join(timeout=30)
-    assert not thread.is_alive()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,22 @@ def test_invalid_timezone_and_unknown_default_kind(tmp_path: Path) -> None:
     text = EXAMPLE.read_text().replace('default_kind = "general"', 'default_kind = "nope"')
     with pytest.raises(ConfigError, match=r"default_kind 'nope' is not one of the kinds"):
         load_config(write(tmp_path, text))
+
+
+def test_copies_go_where_they_can_be_found(tmp_path: Path) -> None:
+    example = load_config(EXAMPLE)
+    assert example.copy_to == "soporte+Sent@example-telecom.es"
+    assert example.imap.sent_folder == "Sent"
+    without_folder = EXAMPLE.read_text().replace('sent_folder = "Sent"', 'sent_folder = ""')
+    with pytest.raises(ConfigError, match=r"copy_address .* needs imap\.sent_folder"):
+        load_config(write(tmp_path, without_folder))
+    # Copies to the support address itself land in the INBOX, where intake reads them.
+    inbox = without_folder.replace('copy_address = "soporte+Sent@', 'copy_address = "soporte@')
+    assert load_config(write(tmp_path, inbox)).copy_to == "soporte@example-telecom.es"
+    unset = re.sub(r"^copy_address = .*$", "", without_folder, flags=re.M)
+    assert load_config(write(tmp_path, unset)).copy_to == "soporte@example-telecom.es"
+    off = unset.replace("copy_to_support = true", "copy_to_support = false")
+    assert load_config(write(tmp_path, off)).copy_to is None
 
 
 def test_broken_toml_is_reported_with_position(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -136,10 +137,14 @@ class FastTfidf:
     def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The text's non-zero features: column indices and l2-normalized weights."""
         counts = Counter(self._analyze(text))  # counted in C
-        known = counts.keys() & self._vocabulary.keys()  # and intersected in C
-        size = len(known)
-        columns = np.fromiter((self._vocabulary[t] for t in known), dtype=np.int64, count=size)
-        frequencies = np.fromiter((counts[t] for t in known), dtype=np.float64, count=size)
+        known = list(counts.keys() & self._vocabulary.keys())  # intersected in C
+        if not known:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        # itemgetter looks every term up in C; the repeated first term makes it return a
+        # tuple even for a single term (then dropped)
+        pick = itemgetter(*known, known[0])
+        columns = np.array(pick(self._vocabulary)[:-1], dtype=np.int64)
+        frequencies = np.array(pick(counts)[:-1], dtype=np.float64)
         weights = (1.0 + np.log(frequencies)) * self._idf[columns]
         norm = float(np.sqrt(weights @ weights))
         return columns, (weights / norm if norm else weights)

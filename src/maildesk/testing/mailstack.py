@@ -220,7 +220,7 @@ class MailStack:
         finally:
             client.logout()
 
-    def empty(self, user: str, folders: Sequence[str] = ("INBOX", "Processed")) -> None:
+    def empty(self, user: str, folders: Sequence[str] = ("INBOX", "Processed", "Sent")) -> None:
         """Delete every message in the given folders of ``user`` (test isolation)."""
         client = self.imap_client(user)
         try:

@@ -9,6 +9,7 @@ REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "config.example.toml"
 
 SUPPORT = "support@maildesk.test"
+SUPPORT_SENT = "support+Sent@maildesk.test"  # filed into support's Sent folder by the stack
 DISTRIBUTOR = "distribuidor@maildesk.test"
 TECHNICAL = "tecnico@operador.test"
 BILLING = "cdf@operador.test"
@@ -36,16 +37,20 @@ def stack_config_text(
     poll_interval_seconds: float = 2.0,
     log_format: str = "text",
     copy_to_support: bool = False,
+    copies_in_inbox: bool = False,
     separate_process: bool = False,
     digest: bool = False,
     extra: str = "",
 ) -> str:
     """The example configuration with the stack's addresses, ports and test-friendly timings.
 
-    Delivery copies are off by default so that tests can count the support inbox exactly;
-    the tests of the crash window and the demo turn them on. The sender runs in-process by
-    default so that an injected clock reaches it; its own tests and the demo turn the
-    separate sender process on.
+    Delivery copies are off by default so that tests can count the support mailbox exactly;
+    the tests of the crash window and the demo turn them on. They go to ``support+Sent@``,
+    which the stack files into support's Sent folder, or with ``copies_in_inbox`` to the
+    support address itself (a server without plus addressing into folders).
+
+    The sender runs in-process by default so that an injected clock reaches it; its own
+    tests and the demo turn the separate sender process on.
     """
     text = EXAMPLE.read_text(encoding="utf-8")
     text = text.replace('templates_dir = "templates"', f'templates_dir = "{REPO / "templates"}"')
@@ -73,6 +78,7 @@ def stack_config_text(
         "poll_interval_seconds": "1",
         "sending_lease_seconds": "30",
         "copy_to_support": "true" if copy_to_support else "false",
+        "copy_address": f'"{SUPPORT if copies_in_inbox else SUPPORT_SENT}"',
         "separate_process": "true" if separate_process else "false",
     }.items():
         text = _set(text, "smtp", key, value)

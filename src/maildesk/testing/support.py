@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -47,6 +49,30 @@ def run_once(config: Config, clock: Clock | None = None) -> OnceSummary:
         return asyncio.run(Daemon(parts).run_once())
     finally:
         parts.database.dispose()
+
+
+@contextlib.contextmanager
+def daemon_running(daemon: Daemon) -> Iterator[Daemon]:
+    """``daemon.run()`` in a thread for the duration of the block, then stopped."""
+    loops: list[asyncio.AbstractEventLoop] = []
+    started = threading.Event()
+
+    async def serve() -> None:
+        loops.append(asyncio.get_running_loop())
+        started.set()
+        await daemon.run(install_signals=False)
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), name="daemon")
+    thread.start()
+    started.wait(timeout=10)
+    try:
+        yield daemon
+    finally:
+        if loops:
+            loops[0].call_soon_threadsafe(daemon.request_stop)
+        thread.join(timeout=30)
+    if thread.is_alive():
+        raise AssertionError("the daemon did not stop within 30 s")
 
 
 def count_rows(config: Config, model: type, *where: Any) -> int:
