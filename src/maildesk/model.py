@@ -169,7 +169,8 @@ class OutboxItem(Base):
 
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
-        Index("ix_outbox_recipient_created", "recipients", "created_at"),  # loop guard
+        # The loop guard's count, answered from the index alone (migration 0007).
+        Index("ix_outbox_recipient_created", "recipients", "created_at", "purpose"),
     )
 
 

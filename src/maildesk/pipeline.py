@@ -384,11 +384,10 @@ class Pipeline:
         """Queue an automatic answer unless the loop guard says no (then log why)."""
         address = (mail.reply_to or mail.from_address).lower()
         window = timedelta(hours=self._config.replies.auto_reply_window_hours)
+        limit = self._config.replies.max_auto_replies_per_sender
         with session.no_autoflush:  # replies of earlier mails are flushed; this one's rows wait
-            recent = store.count_auto_replies(session, address, now - window)
-        suppressed = reply_suppressed_reason(
-            mail, recent, self._config.replies.max_auto_replies_per_sender
-        )
+            recent = store.count_auto_replies(session, address, now - window, limit)
+        suppressed = reply_suppressed_reason(mail, recent, limit)
         if suppressed is not None:
             record_event(session, incident, now, "maildesk", "no-reply", suppressed)
             log.info(

@@ -180,16 +180,23 @@ def find_thread_incident(
 
 
 _COUNT_AUTO_REPLIES = text(
-    "SELECT count(*) FROM outbox WHERE recipients = :address AND created_at >= :since "
-    "AND purpose IN ('ack', 'followup')"
+    "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE recipients = :address "
+    "AND created_at >= :since AND purpose IN ('ack', 'followup') LIMIT :cap) AS recent"
 ).bindparams(bindparam("since", type_=UTCDateTime()))
 
 
-def count_auto_replies(session: Session, address: str, since: datetime) -> int:
-    """Automatic replies queued to one address since an instant (loop guard).
+def count_auto_replies(session: Session, address: str, since: datetime, cap: int) -> int:
+    """Automatic replies queued to one address since an instant, counted up to ``cap``
+    (the loop guard only asks whether the limit is reached).
 
-    Plain SQL on the (recipients, created_at) index: it runs for every mail."""
-    return session.execute(_COUNT_AUTO_REPLIES, {"address": address, "since": since}).scalar() or 0
+    Plain SQL answered from the (recipients, created_at, purpose) index alone: it runs for
+    every mail."""
+    return (
+        session.execute(
+            _COUNT_AUTO_REPLIES, {"address": address, "since": since, "cap": cap}
+        ).scalar()
+        or 0
+    )
 
 
 def confirm_sent(session: Session, message_id: str, now: datetime) -> bool:

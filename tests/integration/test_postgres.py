@@ -212,8 +212,8 @@ def test_timestamps_round_trip_as_aware_utc(
         # Aware bounds in another zone compare correctly against the stored UTC.
         tokyo = written.astimezone(ZoneInfo("Asia/Tokyo"))
         one = timedelta(microseconds=1)
-        assert count_auto_replies(session, "cliente1@clientes.test", tokyo - one) == 1
-        assert count_auto_replies(session, "cliente1@clientes.test", tokyo + one) == 0
+        assert count_auto_replies(session, "cliente1@clientes.test", tokyo - one, 5) == 1
+        assert count_auto_replies(session, "cliente1@clientes.test", tokyo + one, 5) == 0
 
 
 # --- several workers on one database ---------------------------------------------------------

@@ -4,7 +4,7 @@ with its own mail, and every outcome is logged once, after its commit."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -14,7 +14,14 @@ from sqlalchemy import func, select
 from maildesk.clock import FrozenClock
 from maildesk.config import Config, load_config
 from maildesk.daemon import build_parts
-from maildesk.model import Checkpoint, Incident, Message, OutboxItem, QuarantinedMail
+from maildesk.model import (
+    Checkpoint,
+    Incident,
+    IncidentEvent,
+    Message,
+    OutboxItem,
+    QuarantinedMail,
+)
 from maildesk.pipeline import InboundMail, Outcome, Pipeline
 from maildesk.schedule import build_calendar
 from maildesk.store import Database
@@ -138,3 +145,29 @@ def test_a_failing_mail_is_quarantined_and_the_rest_of_its_batch_commits(
     quarantined = [r for r in caught.records if r.getMessage() == "mail quarantined"]
     assert len(outcomes) == 2 and len(quarantined) == 1
     assert any(r.getMessage().startswith("batch rolled back") for r in caught.records)
+
+
+def test_a_chatty_sender_gets_at_most_the_limit_of_automatic_replies_per_window(
+    config: Config,
+) -> None:
+    """Counted in the database, across batches, within this batch, per window."""
+    clock = FrozenClock(NOW)
+    handler = build_parts(config, clock).pipeline
+    mails = [
+        client_mail("cliente1@clientes.test", f"Avería {n}", f"Sin línea en la sede {n}.")
+        for n in range(7)
+    ]
+    handled = handler.handle_batch([inbound(1, mails[0]), inbound(2, mails[1])])
+    handled += handler.handle_batch([inbound(n + 1, m) for n, m in enumerate(mails[2:], 2)])
+
+    assert [h.replies for h in handled] == [1, 1, 1, 1, 1, 0, 0]  # limit 5 per 24 h
+    assert all(h.outcome is Outcome.NEW_INCIDENT for h in handled)  # incidents all the same
+    with Database(config.database.url).session() as session:
+        reasons = session.scalars(
+            select(IncidentEvent.detail).where(IncidentEvent.action == "no-reply")
+        ).all()
+    assert reasons == ["rate-limit:5>=5", "rate-limit:5>=5"]
+
+    clock.advance(timedelta(hours=24, minutes=1))  # the window has moved past them
+    late = client_mail("cliente1@clientes.test", "Avería 8", "Sigue sin línea.")
+    assert handler.handle(inbound(8, late)).replies == 1
