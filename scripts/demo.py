@@ -1,7 +1,8 @@
 """The demo: a local mail stack, realistic client mails, the daemon acknowledging them.
 
 Run through ``bash scripts/demo.sh`` (which installs maildesk first). Everything lives in
-``var/demo/`` and the mail stack is stopped at the end (``--keep`` leaves it running).
+``var/demo/`` (the mail stack in a folder under /tmp) and the mail stack is stopped at the
+end (``--keep`` leaves it running).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy import func, select
 from maildesk.cli import main as maildesk
 from maildesk.model import Incident, Message, OutboxItem
 from maildesk.store import Database
-from maildesk.testing.mailstack import MailStack
+from maildesk.testing.mailstack import MailStack, make_stack_directory, remove_stack_directory
 from maildesk.testing.stackconfig import DISTRIBUTOR, SUPPORT, write_stack_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -98,7 +99,10 @@ def main() -> int:
         stale.unlink()
 
     banner("Starting the local mail stack (Dovecot IMAP + Postfix SMTP on 127.0.0.1)")
-    stack = MailStack.start(work / "mailstack")
+    # Under /tmp, not in the working folder: Postfix and Dovecot run as their own users and
+    # must reach it, which a clone in /root (mode 0700) would not allow.
+    stack_dir = make_stack_directory("maildesk-demo-")
+    stack = MailStack.start(stack_dir)
     daemon: subprocess.Popen[bytes] | None = None
     try:
         config_path = write_stack_config(
@@ -199,9 +203,15 @@ def main() -> int:
         print(f"HTML part written to {html_path}")
         screenshot(html_path, work / "digest.png")
     finally:
-        if not args.keep:
+        if args.keep:
+            print(
+                f"\nThe mail stack keeps running in {stack_dir}; stop it with: "
+                f"bash scripts/mailstack.sh stop --dir {stack_dir}"
+            )
+        else:
             banner("Stopping the mail stack")
             stack.stop()
+            remove_stack_directory(stack_dir)
     return 0
 
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The demo: installs maildesk and the local mail stack, then runs scripts/demo.py.
+# The demo: installs maildesk (into .venv when python3 is Debian's own, see python-env.sh)
+# and the local mail stack, then runs scripts/demo.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install --quiet --disable-pip-version-check -e . 2>&1 | grep -v "Running pip as the 'root'" || true
-exec python3 scripts/demo.py "$@"
+source scripts/python-env.sh
+maildesk_python ""
+exec "$PYTHON" scripts/demo.py "$@"

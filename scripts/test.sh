@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# All tests: installs maildesk with its test extras; the tests themselves start (and stop)
-# the local mail stack and PostgreSQL through scripts/mailstack.sh and scripts/postgres.sh,
-# which install the Debian packages they need when missing.
+# All tests: installs maildesk with its test extras (into .venv when python3 is Debian's own,
+# see python-env.sh); the tests themselves start (and stop) the local mail stack and
+# PostgreSQL through scripts/mailstack.sh and scripts/postgres.sh, which install the Debian
+# packages they need when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 \
-  | grep -v "Running pip as the 'root'" || true
-python3 -m ruff check .
-python3 -m pytest "$@"
+source scripts/python-env.sh
+maildesk_python "[test]"
+"$PYTHON" -m ruff check .
+"$PYTHON" -m pytest "$@"
