@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
@@ -162,14 +163,17 @@ class ImapMailbox:
             else:
                 self.client.expunge()
 
-    def find_message_ids(self, folder: str, message_ids: Sequence[str]) -> set[str]:
-        """Those of these Message-IDs (without angle brackets) present in ``folder``; the
-        folder intake reads is selected again afterwards (IDLE waits on it)."""
+    def find_message_ids(self, folder: str, message_ids: Sequence[str], since: date) -> set[str]:
+        """Those of these Message-IDs (without angle brackets) present in ``folder`` among the
+        mail it received since ``since``; the folder intake reads is selected again
+        afterwards (IDLE waits on it)."""
         client = self.client
         client.select_folder(folder, readonly=True)
         try:
             return {
-                mid for mid in message_ids if client.search(["HEADER", "Message-ID", f"<{mid}>"])
+                mid
+                for mid in message_ids
+                if client.search(["SINCE", since, "HEADER", "Message-ID", f"<{mid}>"])
             }
         finally:
             self.select()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -26,8 +26,9 @@ from maildesk.model import OutboxItem
 
 log = logging.getLogger("maildesk.interrupted")
 
-# (folder, Message-IDs without angle brackets) -> those of them found in the folder
-CopyFinder = Callable[[str, Sequence[str]], set[str]]
+# (folder, Message-IDs without angle brackets, earliest day a copy can have arrived)
+# -> those of them found in the folder
+CopyFinder = Callable[[str, Sequence[str], date], set[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +56,18 @@ class InterruptedSends:
         cutoff = now - self._lease
         with self._db.session() as session:
             rows = session.execute(
-                select(OutboxItem.id, OutboxItem.message_id).where(
+                select(OutboxItem.id, OutboxItem.message_id, OutboxItem.claimed_at).where(
                     OutboxItem.status == "sending", OutboxItem.claimed_at < cutoff
                 )
             ).all()
         if not rows:
             return Settled(0, 0)
-        found = find_copies(self._folder, [r.message_id for r in rows]) if self._folder else set()
+        found: set[str] = set()
+        if self._folder:
+            # A copy arrives after its claim: the search skips the folder's older mail (a day
+            # of margin for the server's time zone).
+            since = (min(r.claimed_at for r in rows) - timedelta(days=1)).date()
+            found = find_copies(self._folder, [r.message_id for r in rows], since)
         with self._db.session() as session:
             confirmed = store.confirm_sent_many(session, sorted(found), now) if found else set()
             requeue = [r.id for r in rows if r.message_id not in confirmed]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -53,16 +53,17 @@ def test_an_expired_send_with_its_copy_is_sent_one_without_is_requeued(
     database: Database,
 ) -> None:
     old, older_copy, fresh = rows(database)
-    asked: list[tuple[str, list[str]]] = []
+    asked: list[tuple[str, list[str], date]] = []
 
-    def find(folder: str, message_ids: Sequence[str]) -> set[str]:
-        asked.append((folder, list(message_ids)))
+    def find(folder: str, message_ids: Sequence[str], since: date) -> set[str]:
+        asked.append((folder, list(message_ids), since))
         return {older_copy.message_id}
 
     settled = InterruptedSends(database, FrozenClock(NOW), LEASE, "Sent").settle(find)
 
     assert (settled.confirmed, settled.requeued) == (1, 1)
-    assert asked == [("Sent", [old.message_id, older_copy.message_id])]  # not the fresh one
+    # Not the fresh one; the oldest claim (10 min ago) less a day of margin bounds the search.
+    assert asked == [("Sent", [old.message_id, older_copy.message_id], date(2026, 11, 23))]
     after = rows(database)
     assert [r.status for r in after] == ["queued", "sent", "sending"]
     assert after[0].next_attempt_at == NOW and after[0].sent_at is None
@@ -78,7 +79,7 @@ def test_an_expired_send_with_its_copy_is_sent_one_without_is_requeued(
 def test_without_a_copies_folder_nothing_is_searched_and_expired_sends_are_requeued(
     database: Database,
 ) -> None:
-    def find(folder: str, message_ids: Sequence[str]) -> set[str]:
+    def find(folder: str, message_ids: Sequence[str], since: date) -> set[str]:
         raise AssertionError("no folder to search")
 
     settled = InterruptedSends(database, FrozenClock(NOW), LEASE, None).settle(find)
@@ -91,8 +92,8 @@ def test_the_next_lease_to_expire_is_the_oldest_send_in_progress(database: Datab
     clock = FrozenClock(NOW)
     interrupted = InterruptedSends(database, clock, LEASE, "Sent")
     assert interrupted.seconds_to_next_expiry() == pytest.approx(-300.0)  # 10 min ago
-    interrupted.settle(lambda folder, ids: set())
+    interrupted.settle(lambda folder, ids, since: set())
     assert interrupted.seconds_to_next_expiry() == pytest.approx(240.0)  # the 1-minute one
     clock.advance(timedelta(minutes=5))
-    interrupted.settle(lambda folder, ids: set())
+    interrupted.settle(lambda folder, ids, since: set())
     assert interrupted.seconds_to_next_expiry() is None  # nothing in progress
