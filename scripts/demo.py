@@ -45,6 +45,12 @@ def wait_until(what: str, predicate, timeout: float = 60.0) -> None:  # type: ig
         time.sleep(0.2)
 
 
+def body_of(msg: email.message.EmailMessage, subtype: str) -> str:
+    """A text part as a reader sees it (MIME text travels with CRLF line breaks)."""
+    part = msg.get_body(preferencelist=(subtype,))
+    return "" if part is None else part.get_content().replace("\r\n", "\n")
+
+
 def counts(database: Database) -> tuple[int, int, int]:
     with database.session() as session:
         messages = (
@@ -187,7 +193,7 @@ def main() -> int:
         ):
             print(f"{name}: {msg[name]}")
         print()
-        print(msg.get_body(preferencelist=("plain",)).get_content())
+        print(body_of(msg, "plain"))
         copies = stack.message_count(SUPPORT, "Sent")
         print(f"(support's Sent folder holds {copies} delivery copies: proof each reply left)")
 
@@ -197,9 +203,9 @@ def main() -> int:
         digest = email.message_from_bytes(raw_digest, policy=email.policy.default)
         banner(f"The digest as {DISTRIBUTOR} received it (fetched over IMAP)")
         print(f"Subject: {digest['Subject']}\n")
-        print(digest.get_body(preferencelist=("plain",)).get_content())
+        print(body_of(digest, "plain"))
         html_path = work / "digest.html"
-        html_path.write_text(digest.get_body(preferencelist=("html",)).get_content(), "utf-8")
+        html_path.write_text(body_of(digest, "html"), "utf-8")
         print(f"HTML part written to {html_path}")
         screenshot(html_path, work / "digest.png")
     finally:

@@ -1,14 +1,15 @@
 """Build outgoing replies as RFC 5322 bytes, with the threading and loop-guard headers.
 
 The mail is written directly rather than through ``email.message``: every header we emit is
-either ASCII or an RFC 2047 encoded word of our own, and both bodies are base64, so there is
-nothing for a general serializer to decide — and it ran for every reply (a third of the
-pipeline's MIME time was folding one Subject).
+either ASCII or an RFC 2047 encoded word of our own, and both bodies are quoted-printable,
+so there is nothing for a general serializer to decide — and it ran for every reply (a third
+of the pipeline's MIME time was folding one Subject).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -75,11 +76,17 @@ def mailbox_header(name: str, address: str) -> str:
     return f"{name} <{address}>"
 
 
-def _base64_part(content_type: str, text: str) -> str:
-    body = base64.encodebytes(text.encode("utf-8")).decode("ascii").replace("\n", CRLF)
+def _text_part(content_type: str, text: str) -> str:
+    """Quoted-printable: Spanish, Catalan and English are mostly ASCII, so the body stays
+    readable in the raw mail and about a quarter smaller than base64. Lines of at most 76
+    characters, CRLF endings, trailing blanks and a lone leading dot encoded."""
+    lines = CRLF.join(text.replace("\r\n", "\n").split("\n"))
+    body = binascii.b2a_qp(lines.encode("utf-8"), istext=True).decode("ascii")
+    # The line break before the next boundary belongs to the boundary (RFC 2046), not to
+    # the text: a text ending with a newline keeps it.
     return (
         f'Content-Type: {content_type}; charset="utf-8"{CRLF}'
-        f"Content-Transfer-Encoding: base64{CRLF}{CRLF}{body}"
+        f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}{body}{CRLF}"
     )
 
 
@@ -170,7 +177,7 @@ def _automatic_mail(
     now: datetime,
     zone: tzinfo,
 ) -> OutgoingMail:
-    """Headers, then the text and HTML alternatives, base64 in UTF-8, with a Message-ID of
+    """Headers, then the text and HTML alternatives, quoted-printable UTF-8, with a Message-ID of
     our own and the headers that keep other robots (and ourselves) from answering it."""
     message_id = new_message_id(sender_address.rsplit("@", 1)[-1], tag)
     boundary = f"=_maildesk_{secrets.token_hex(12)}"
@@ -194,9 +201,9 @@ def _automatic_mail(
         + CRLF
         + CRLF
         + f"--{boundary}{CRLF}"
-        + _base64_part("text/plain", rendered.text)
+        + _text_part("text/plain", rendered.text)
         + f"--{boundary}{CRLF}"
-        + _base64_part("text/html", rendered.html)
+        + _text_part("text/html", rendered.html)
         + f"--{boundary}--{CRLF}"
     ).encode("ascii")
     return OutgoingMail(message_id, sender_address, recipients, raw)

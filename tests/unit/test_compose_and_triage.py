@@ -107,8 +107,12 @@ def test_display_names_round_trip(name: str) -> None:
 def test_bodies_keep_every_character() -> None:
     text = "Hola Núria,\n\nel datàfon ja està configurat · 💳\n" * 40
     msg = reply(rendered=RenderedMail("[MD-2026-000007] x", text, f"<p>{text}</p>"))
-    assert msg.get_body(("plain",)).get_content() == text
-    assert msg.get_body(("html",)).get_content() == f"<p>{text}</p>"
+    # Text travels with CRLF line breaks (RFC 2045 canonical form); nothing else changes.
+    plain = msg.get_body(("plain",)).get_content()
+    assert plain.replace("\r\n", "\n") == text
+    assert msg.get_body(("html",)).get_content().replace("\r\n", "\n") == f"<p>{text}</p>"
+    assert msg.get_body(("plain",))["Content-Transfer-Encoding"] == "quoted-printable"
+    assert "Hola N=C3=BAria," in msg.as_string()  # readable in the raw mail
 
 
 def test_reference_is_added_when_a_template_forgets_it() -> None:
