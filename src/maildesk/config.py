@@ -72,6 +72,12 @@ class ImapConfig(Secret):
         description="where the copies sent to smtp.copy_address land; searched for the copy of "
         "a send interrupted by a crash (empty: copies land in the INBOX and are read there)",
     )
+    sent_retention_days: int = Field(
+        0,
+        ge=0,
+        description="our delivery copies in sent_folder older than this many days are deleted "
+        "(0: kept); other mail there is never touched",
+    )
     idle: bool = True
     idle_renew_seconds: int = Field(1500, ge=60, le=1740)
     poll_interval_seconds: float = Field(60.0, gt=0, le=3600)

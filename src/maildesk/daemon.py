@@ -22,6 +22,7 @@ from maildesk.jobs import ScheduledJobs
 from maildesk.outbox import AiosmtplibSession, DrainResult, OutboxSender, SessionFactory
 from maildesk.pipeline import Pipeline
 from maildesk.render import TemplateRenderer
+from maildesk.retention import CopyRetention
 from maildesk.samples import check_templates
 from maildesk.schedule import build_calendar
 from maildesk.senderproc import SenderProcess
@@ -112,6 +113,14 @@ class Daemon:
             config.smtp.sending_lease_seconds,
             config.imap.sent_folder if config.copy_to else None,
         )
+        retention = None
+        if config.copy_to and config.imap.sent_folder and config.imap.sent_retention_days:
+            retention = CopyRetention(
+                self.parts.clock,
+                config.imap.sent_folder,
+                config.imap.sent_retention_days,
+                config.company.support_address,  # our loop header's value
+            )
         return IntakeRunner(
             config.imap,
             self.parts.mailbox_factory,
@@ -119,6 +128,7 @@ class Daemon:
             self.parts.database,
             on_committed=wake,
             interrupted=interrupted,
+            retention=retention,
         )
 
     def _sender_process(self) -> SenderProcess | None:

@@ -24,8 +24,10 @@ from sqlalchemy.exc import OperationalError
 from maildesk import store
 from maildesk.config import ImapConfig
 from maildesk.interrupted import InterruptedSends
+from maildesk.loopguard import LOOP_HEADER
 from maildesk.model import QuarantinedMail
 from maildesk.pipeline import Handled, InboundMail, Outcome, Pipeline
+from maildesk.retention import CopyRetention
 
 log = logging.getLogger("maildesk.intake")
 
@@ -178,6 +180,24 @@ class ImapMailbox:
         finally:
             self.select()
 
+    def prune_copies(self, folder: str, before: date, marker: str) -> int:
+        """Delete our delivery copies (loop header ``marker``) received before ``before``
+        from ``folder``; nothing else in it. Needs UIDPLUS, so that the expunge removes
+        exactly those: without it nothing is deleted (said once per call)."""
+        client = self.client
+        if not client.has_capability("UIDPLUS"):
+            log.warning(f"the server lacks UIDPLUS: old delivery copies stay in {folder}")
+            return 0
+        client.select_folder(folder)
+        try:
+            uids = client.search(["BEFORE", before, "HEADER", LOOP_HEADER, marker])
+            if uids:
+                client.delete_messages(uids)
+                client.uid_expunge(uids)
+            return len(uids)
+        finally:
+            self.select()
+
     def mark_quarantined(self, uids: Sequence[int]) -> None:
         if uids:
             self.client.add_flags(list(uids), [QUARANTINE_KEYWORD])
@@ -277,6 +297,7 @@ class IntakeRunner:
         database: store.Database,
         on_committed: Callable[[], None] = lambda: None,
         interrupted: InterruptedSends | None = None,
+        retention: CopyRetention | None = None,
         sleep: Callable[[float], bool] | None = None,
     ) -> None:
         self._config = config
@@ -285,6 +306,7 @@ class IntakeRunner:
         self._db = database
         self._on_committed = on_committed
         self._interrupted = interrupted
+        self._retention = retention
         self.stop_event = threading.Event()
         self._sleep = sleep or self.stop_event.wait
         self.stats = IntakeStats()
@@ -390,12 +412,15 @@ class IntakeRunner:
             last_uid = uids[-1]
 
     def _settle_interrupted(self, mailbox: ImapMailbox) -> None:
-        """After a round (copies in the INBOX are read by now): sends a crash interrupted."""
+        """After a round (copies in the INBOX are read by now): sends a crash interrupted,
+        then, once a day, the old copies."""
         if (
             self._interrupted is not None
             and self._interrupted.settle(mailbox.find_message_ids).requeued
         ):
             self._on_committed()
+        if self._retention is not None:
+            self._retention.run_if_due(mailbox.prune_copies)
 
     def _until_next_lease(self, wait: float) -> float:
         """Wake up when a send in progress would have to be settled, were its sender dead."""

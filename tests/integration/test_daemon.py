@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import email
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -422,3 +424,32 @@ def test_wrong_imap_password_is_said_plainly_and_the_daemon_stays_up(
     assert "wrong" not in log_text(tmp_path)  # the password itself is never logged
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
+
+
+def test_old_delivery_copies_are_deleted_from_sent_and_nothing_else(
+    mail: MailStack, tmp_path: Path
+) -> None:
+    """imap.sent_retention_days (365 in the example): our copies older than that go; the
+    distributor's own sent mail, other robots' mail and recent copies stay."""
+    config = crash_config(tmp_path, mail, copies=True)
+    assert config.imap.sent_retention_days == 365
+    long_ago = datetime.now(UTC) - timedelta(days=400)
+    ours = {"X-Maildesk-Loop": SUPPORT}
+    cases = {
+        "old-copy": (ours, long_ago),
+        "recent-copy": (ours, None),
+        "own-sent-mail": ({}, long_ago),
+        "other-robot": ({"X-Maildesk-Loop": "robot@clientes.test"}, long_ago),
+    }
+    for subject, (headers, received) in cases.items():
+        msg = client_mail("distribuidor@maildesk.test", subject, "texto", headers=headers)
+        mail.append(SUPPORT, msg.as_bytes(), "Sent", received=received)
+
+    run_once(config)
+    run_once(config)  # again: nothing more to delete, nothing else touched
+
+    left = [
+        email.message_from_bytes(raw)["Subject"]
+        for raw in mail.wait_for_messages(SUPPORT, 1, "Sent")
+    ]
+    assert sorted(left) == ["other-robot", "own-sent-mail", "recent-copy"]

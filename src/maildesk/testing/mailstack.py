@@ -22,6 +22,7 @@ import subprocess
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -236,12 +237,18 @@ class MailStack:
             client.logout()
 
     def append(
-        self, user: str, raw: bytes, folder: str = "INBOX", flags: Sequence[str] = ()
+        self,
+        user: str,
+        raw: bytes,
+        folder: str = "INBOX",
+        flags: Sequence[str] = (),
+        received: datetime | None = None,
     ) -> None:
-        """Store ``raw`` directly in ``folder`` of ``user`` with IMAP APPEND (no SMTP)."""
+        """Store ``raw`` directly in ``folder`` of ``user`` with IMAP APPEND (no SMTP),
+        received ``received`` (its internal date) when given, else now."""
         client = self.imap_client(user)
         try:
-            client.append(folder, raw, flags=tuple(flags))
+            client.append(folder, raw, flags=tuple(flags), msg_time=received)
         finally:
             client.logout()
 
