@@ -96,6 +96,28 @@ def local_midnight(day: date, calendar: BusinessCalendar) -> datetime:
     return datetime.combine(day, time(0), tzinfo=calendar.zone)
 
 
+# The periods the digest reports service levels for: days back from today, and their label.
+LEVEL_PERIODS = ((1, "yesterday"), (7, "7 days"), (30, "30 days"))
+
+
+def period_levels(
+    records: Sequence[IncidentRecord], today: date, calendar: BusinessCalendar
+) -> list[ServiceLevels]:
+    """The service levels of each of ``LEVEL_PERIODS``, all ending at today's midnight."""
+    start_today = local_midnight(today, calendar)
+    return [
+        service_levels(
+            records,
+            local_midnight(today - timedelta(days=days), calendar),
+            start_today,
+            calendar,
+            calendar.zone,
+            label,
+        )
+        for days, label in LEVEL_PERIODS
+    ]
+
+
 def gather_digest(
     session: Session,
     config: Config,
@@ -126,19 +148,9 @@ def gather_digest(
             .order_by(Incident.created_at)
         )
     ]
-    window_start = local_midnight(today - timedelta(days=30), calendar)
-    records = incident_records(session, window_start, start_today)
-    levels = [
-        service_levels(
-            records,
-            local_midnight(today - timedelta(days=days), calendar),
-            start_today,
-            calendar,
-            zone,
-            label,
-        )
-        for days, label in ((1, "yesterday"), (7, "7 days"), (30, "30 days"))
-    ]
+    longest = max(days for days, _ in LEVEL_PERIODS)
+    window_start = local_midnight(today - timedelta(days=longest), calendar)
+    levels = period_levels(incident_records(session, window_start, start_today), today, calendar)
     chart_start = today - timedelta(days=config.digest.chart_days - 1)
     volume: dict[date, dict[str, int]] = defaultdict(dict)
     for created_at, category in session.execute(

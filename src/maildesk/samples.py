@@ -10,8 +10,8 @@ from typing import Any
 
 from maildesk.alerts import alert_context
 from maildesk.config import Config
-from maildesk.digest import DigestData, digest_context, local_midnight, sample_lines
-from maildesk.levels import IncidentRecord, service_levels
+from maildesk.digest import DigestData, digest_context, period_levels, sample_lines
+from maildesk.levels import IncidentRecord
 from maildesk.render import TemplateError, TemplateRenderer
 from maildesk.replycontext import reply_context, sample_facts
 from maildesk.schedule import build_calendar
@@ -48,19 +48,7 @@ def _digest(config: Config, language: str, now: datetime) -> dict[str, Any]:
             strict=False,
         )
     ]
-    today = now.astimezone(calendar.zone).date()
-    start_today = local_midnight(today, calendar)
-    levels = [
-        service_levels(
-            records,
-            local_midnight(today - timedelta(days=days), calendar),
-            start_today,
-            calendar,
-            calendar.zone,
-            label,
-        )
-        for days, label in ((1, "yesterday"), (7, "7 days"), (30, "30 days"))
-    ]
+    levels = period_levels(records, now.astimezone(calendar.zone).date(), calendar)
     chart_days = config.digest.chart_days
     chart = [
         (
