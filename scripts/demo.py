@@ -26,7 +26,7 @@ from maildesk.cli import main as maildesk
 from maildesk.model import Incident, Message, OutboxItem
 from maildesk.store import Database
 from maildesk.testing.mailstack import MailStack, make_stack_directory, remove_stack_directory
-from maildesk.testing.stackconfig import DISTRIBUTOR, SUPPORT, write_stack_config
+from maildesk.testing.stackconfig import DISTRIBUTOR, SUPPORT, write_local_config
 
 REPO = Path(__file__).resolve().parents[1]
 MAILS = REPO / "demo" / "mails"
@@ -111,12 +111,8 @@ def main() -> int:
     stack = MailStack.start(stack_dir)
     daemon: subprocess.Popen[bytes] | None = None
     try:
-        config_path = write_stack_config(
-            work / "maildesk.toml",
-            imap_port=stack.imap_port,
-            smtp_port=stack.smtp_port,
-            database_url=f"sqlite:///{work / 'maildesk.db'}",
-            copy_to_support=True,
+        config_path = write_local_config(
+            work, stack.imap_port, stack.smtp_port, copy_to_support=True
         )
         for user in (
             "support@maildesk.test",

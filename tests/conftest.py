@@ -15,7 +15,7 @@ from maildesk.testing.mailstack import (
     make_stack_directory,
     remove_stack_directory,
 )
-from maildesk.testing.stackconfig import write_stack_config
+from maildesk.testing.stackconfig import write_local_config
 
 USERS = DEFAULT_USERS
 
@@ -49,11 +49,5 @@ def mail(stack: MailStack) -> Iterator[MailStack]:
 
 @pytest.fixture
 def stack_config(tmp_path: Path, mail: MailStack) -> Config:
-    path = write_stack_config(
-        tmp_path / "maildesk.toml",
-        imap_port=mail.imap_port,
-        smtp_port=mail.smtp_port,
-        database_url=f"sqlite:///{tmp_path / 'maildesk.db'}",
-        backoff_initial_seconds=0.3,
-    )
+    path = write_local_config(tmp_path, mail.imap_port, mail.smtp_port, backoff_initial_seconds=0.3)
     return load_config(path)

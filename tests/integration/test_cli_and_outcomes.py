@@ -13,7 +13,7 @@ from maildesk.config import Config
 from maildesk.model import Incident, Message, OutboxItem
 from maildesk.store import Database
 from maildesk.testing.mailstack import MailStack
-from maildesk.testing.stackconfig import SUPPORT, write_stack_config
+from maildesk.testing.stackconfig import SUPPORT, write_local_config
 from maildesk.testing.support import client_mail, count_rows, run_once
 
 pytestmark = pytest.mark.stack
@@ -46,13 +46,7 @@ def test_check_reports_each_connection(
 def test_check_tries_the_copy_address(
     mail: MailStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write_stack_config(
-        tmp_path / "maildesk.toml",
-        imap_port=mail.imap_port,
-        smtp_port=mail.smtp_port,
-        database_url=f"sqlite:///{tmp_path / 'maildesk.db'}",
-        copy_to_support=True,
-    )
+    path = write_local_config(tmp_path, mail.imap_port, mail.smtp_port, copy_to_support=True)
     assert main(["--config", str(path), "check"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "copies filed in Sent" in out[4]

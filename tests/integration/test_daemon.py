@@ -290,13 +290,13 @@ def crash_config(
     lease_seconds: int = 1,
 ) -> Config:
     from maildesk.config import load_config
-    from maildesk.testing.stackconfig import write_stack_config
+    from maildesk.testing.stackconfig import write_local_config
 
-    path = write_stack_config(
-        tmp_path / "crash.toml",
-        imap_port=mail.imap_port,
-        smtp_port=mail.smtp_port,
-        database_url=f"sqlite:///{tmp_path / 'crash.db'}",
+    path = write_local_config(
+        tmp_path,
+        mail.imap_port,
+        mail.smtp_port,
+        "crash",
         copy_to_support=copies,
         copies_in_inbox=copies_in_inbox,
     )

@@ -17,7 +17,7 @@ from maildesk.clock import FrozenClock
 from maildesk.config import Config, load_config
 from maildesk.daemon import Daemon, build_parts
 from maildesk.testing.mailstack import MailStack
-from maildesk.testing.stackconfig import DISTRIBUTOR, SUPPORT, TECHNICAL, write_stack_config
+from maildesk.testing.stackconfig import DISTRIBUTOR, SUPPORT, TECHNICAL, write_local_config
 from maildesk.testing.support import client_mail, daemon_running, run_once
 
 pytestmark = pytest.mark.stack
@@ -30,13 +30,7 @@ LATER = datetime(2026, 11, 24, 17, 1, tzinfo=UTC)
 
 @pytest.fixture
 def digest_config(tmp_path: Path, mail: MailStack) -> Config:
-    path = write_stack_config(
-        tmp_path / "maildesk.toml",
-        imap_port=mail.imap_port,
-        smtp_port=mail.smtp_port,
-        database_url=f"sqlite:///{tmp_path / 'maildesk.db'}",
-        digest=True,
-    )
+    path = write_local_config(tmp_path, mail.imap_port, mail.smtp_port, digest=True)
     return load_config(path)
 
 

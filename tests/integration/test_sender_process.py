@@ -16,7 +16,7 @@ import pytest
 from maildesk.config import Config, load_config
 from maildesk.model import Incident, OutboxItem
 from maildesk.testing.mailstack import MailStack
-from maildesk.testing.stackconfig import SUPPORT, write_stack_config
+from maildesk.testing.stackconfig import SUPPORT, write_local_config
 from maildesk.testing.support import client_mail, count_rows, run_once, wait_for
 
 pytestmark = pytest.mark.stack
@@ -26,13 +26,8 @@ CLIENTS = ("cliente1@clientes.test", "cliente2@clientes.test", "cliente3@cliente
 
 @pytest.fixture
 def process_config(mail: MailStack, tmp_path: Path) -> Config:
-    path = write_stack_config(
-        tmp_path / "maildesk.toml",
-        imap_port=mail.imap_port,
-        smtp_port=mail.smtp_port,
-        database_url=f"sqlite:///{tmp_path / 'maildesk.db'}",
-        separate_process=True,
-        copy_to_support=True,
+    path = write_local_config(
+        tmp_path, mail.imap_port, mail.smtp_port, separate_process=True, copy_to_support=True
     )
     return load_config(path)
 

@@ -101,13 +101,21 @@ def write_stack_config(path: Path, **kwargs: object) -> Path:
     return path
 
 
+def write_local_config(
+    directory: Path, imap_port: int, smtp_port: int, name: str = "maildesk", **kwargs: object
+) -> Path:
+    """``directory/<name>.toml`` on the stack's ports, with the SQLite file ``<name>.db``
+    beside it."""
+    return write_stack_config(
+        directory / f"{name}.toml",
+        imap_port=imap_port,
+        smtp_port=smtp_port,
+        database_url=f"sqlite:///{directory / f'{name}.db'}",
+        **kwargs,
+    )
+
+
 def write_offline_config(directory: Path, **kwargs: object) -> Path:
     """``directory/maildesk.toml`` on a SQLite file in ``directory``, for work that needs no
     mail server (the IMAP and SMTP ports are never used)."""
-    return write_stack_config(
-        directory / "maildesk.toml",
-        imap_port=1,
-        smtp_port=1,
-        database_url=f"sqlite:///{directory / 'maildesk.db'}",
-        **kwargs,
-    )
+    return write_local_config(directory, 1, 1, **kwargs)
