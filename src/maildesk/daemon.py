@@ -197,28 +197,27 @@ class Daemon:
         loop = asyncio.get_running_loop()
         self._stop = stop = asyncio.Event()
         wake = asyncio.Event()
-        self._runner = runner = self._runner_for(lambda: loop.call_soon_threadsafe(wake.set))
+        process = self._sender_process()
+        # Committed replies wake the sender: the child process, or the local async sender.
+        wake_sender = (
+            process.wake if process is not None else lambda: loop.call_soon_threadsafe(wake.set)
+        )
+        self._runner = runner = self._runner_for(wake_sender)
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.request_stop)
         log.info("maildesk started", extra={"folder": self.parts.config.imap.folder})
-        process = self._sender_process()
         if process is not None:
             process.start()
-            runner = self._runner_for(process.wake)
-            self._runner = runner
         intake = asyncio.ensure_future(asyncio.to_thread(runner.run_forever))
-        self.jobs = jobs = self.parts.jobs(
-            process.wake if process is not None else lambda: loop.call_soon_threadsafe(wake.set)
-        )
+        self.jobs = jobs = self.parts.jobs(wake_sender)
         await asyncio.to_thread(jobs.catch_up)
         jobs.start()
         if process is None:
             sender = asyncio.ensure_future(self.parts.sender.run(stop, wake))
-            await stop.wait()
         else:
             sender = asyncio.ensure_future(self._watch(process, stop))
-            await stop.wait()
+        await stop.wait()
         log.info("stopping: finishing the mail in hand")
         jobs.stop()
         runner.stop()
