@@ -13,7 +13,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -165,38 +165,40 @@ class ImapMailbox:
             else:
                 self.client.expunge()
 
+    @contextlib.contextmanager
+    def _visiting(self, folder: str, readonly: bool) -> Iterator[IMAPClient]:
+        """``folder`` selected for the block; then the folder intake reads again (IDLE
+        waits on it)."""
+        client = self.client
+        client.select_folder(folder, readonly=readonly)
+        try:
+            yield client
+        finally:
+            self.select()
+
     def find_message_ids(self, folder: str, message_ids: Sequence[str], since: date) -> set[str]:
         """Those of these Message-IDs (without angle brackets) present in ``folder`` among the
-        mail it received since ``since``; the folder intake reads is selected again
-        afterwards (IDLE waits on it)."""
-        client = self.client
-        client.select_folder(folder, readonly=True)
-        try:
+        mail it received since ``since``."""
+        with self._visiting(folder, readonly=True) as client:
             return {
                 mid
                 for mid in message_ids
                 if client.search(["SINCE", since, "HEADER", "Message-ID", f"<{mid}>"])
             }
-        finally:
-            self.select()
 
     def prune_copies(self, folder: str, before: date, marker: str) -> int:
         """Delete our delivery copies (loop header ``marker``) received before ``before``
         from ``folder``; nothing else in it. Needs UIDPLUS, so that the expunge removes
         exactly those: without it nothing is deleted (said once per call)."""
-        client = self.client
-        if not client.has_capability("UIDPLUS"):
+        if not self.client.has_capability("UIDPLUS"):
             log.warning(f"the server lacks UIDPLUS: old delivery copies stay in {folder}")
             return 0
-        client.select_folder(folder)
-        try:
+        with self._visiting(folder, readonly=False) as client:
             uids = client.search(["BEFORE", before, "HEADER", LOOP_HEADER, marker])
             if uids:
                 client.delete_messages(uids)
                 client.uid_expunge(uids)
             return len(uids)
-        finally:
-            self.select()
 
     def mark_quarantined(self, uids: Sequence[int]) -> None:
         if uids:
@@ -320,7 +322,7 @@ class IntakeRunner:
         mailbox.connect()
         try:
             self._drain(mailbox, mailbox.select())
-            self._settle_interrupted(mailbox)
+            self._after_round(mailbox)
         finally:
             mailbox.close()
         return self.stats
@@ -339,7 +341,7 @@ class IntakeRunner:
                 delay = self._config.reconnect_initial_seconds
                 while not self.stop_event.is_set():
                     self._drain(mailbox, mailbox.select())
-                    self._settle_interrupted(mailbox)
+                    self._after_round(mailbox)
                     wait = (
                         self._config.idle_renew_seconds
                         if mode == "idle"
@@ -411,9 +413,9 @@ class IntakeRunner:
             mailbox.mark_handled(handled_uids)
             last_uid = uids[-1]
 
-    def _settle_interrupted(self, mailbox: ImapMailbox) -> None:
-        """After a round (copies in the INBOX are read by now): sends a crash interrupted,
-        then, once a day, the old copies."""
+    def _after_round(self, mailbox: ImapMailbox) -> None:
+        """After a round (copies in the INBOX are read by now): the sends a crash
+        interrupted, then, once a day, the old copies."""
         if (
             self._interrupted is not None
             and self._interrupted.settle(mailbox.find_message_ids).requeued
