@@ -29,13 +29,13 @@ maildesk_python() { # extras ("" or "[test]") -> sets PYTHON
                 command -v apt-get >/dev/null ||
                     { _python_log "ERROR: python3 cannot create a virtualenv (no venv module)"; return 1; }
                 _python_log "installing python3-venv (apt-get)"
-                local minor
+                local minor pkgs
                 minor="$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
-                DEBIAN_FRONTEND=noninteractive apt-get install -y -q "python3-venv" \
-                    "python${minor}-venv" >&2 ||
+                pkgs=(python3-venv "python${minor}-venv")
+                # stale package lists: refresh once and retry
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >&2 ||
                     { apt-get update -qq >&2 &&
-                        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "python3-venv" \
-                            "python${minor}-venv" >&2; }
+                        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >&2; }
                 python3 -m venv "$venv" >&2
             fi
             _python_log "created the virtualenv $venv (this python3 installs nothing itself)"
