@@ -140,7 +140,7 @@ def _queue_alert(
                         created_at=now,
                     )
                 )
-            session.add(queued_row(outgoing, "alert", now, incident.id))
+            session.add(queued_row(outgoing, "alert", now, incident))
     except IntegrityError:
         return None  # another daemon queued it first
     log.info(

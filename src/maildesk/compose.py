@@ -17,7 +17,7 @@ from datetime import datetime, tzinfo
 from email.utils import format_datetime
 
 from maildesk.loopguard import LOOP_HEADER
-from maildesk.model import OutboxItem
+from maildesk.model import Incident, OutboxItem
 from maildesk.render import RenderedMail
 
 CRLF = "\r\n"
@@ -210,11 +210,11 @@ def _automatic_mail(
 
 
 def queued_row(
-    outgoing: OutgoingMail, purpose: str, now: datetime, incident_id: int | None = None
+    outgoing: OutgoingMail, purpose: str, now: datetime, incident: Incident | None = None
 ) -> OutboxItem:
     """The outbox row that sends ``outgoing``: queued, due now."""
     return OutboxItem(
-        incident_id=incident_id,
+        incident=incident,
         purpose=purpose,
         message_id=outgoing.message_id,
         mail_from=outgoing.mail_from,

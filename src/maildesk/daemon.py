@@ -19,6 +19,7 @@ from maildesk.config import Config, ConfigError
 from maildesk.intake import ImapMailbox, IntakeRunner, IntakeStats
 from maildesk.interrupted import InterruptedSends
 from maildesk.jobs import ScheduledJobs
+from maildesk.language import load_model as load_language_model
 from maildesk.outbox import AiosmtplibSession, DrainResult, OutboxSender, SessionFactory
 from maildesk.pipeline import Pipeline
 from maildesk.render import TemplateRenderer
@@ -71,6 +72,7 @@ def build_parts(
     if problems:
         raise ConfigError("templates do not render:\n" + "\n".join(problems))
     calendar = build_calendar(config.schedule)
+    load_language_model(config.replies.languages)  # at start, not on the first client's mail
     pipeline = Pipeline(
         config, database, triager or default_triager(config, calendar), renderer, clock, calendar
     )

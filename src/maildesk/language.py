@@ -82,6 +82,11 @@ def detect_language(
     return LanguageGuess(language, confidence, reason)
 
 
+def load_model(supported: Sequence[str]) -> None:
+    """Load the language model now (a fraction of a second) rather than on the first mail."""
+    _identifier(tuple(sorted(set(supported))))
+
+
 def _catalan_score(words: Sequence[str], sample: str) -> int:
     """Catalan markers minus Spanish markers (words and spelling)."""
     score = 0

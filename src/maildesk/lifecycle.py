@@ -26,9 +26,8 @@ AUTOMATIC_ACTORS = frozenset({"maildesk", "client"})
 def record_event(
     session: Session, incident: Incident, now: datetime, actor: str, action: str, detail: str
 ) -> None:
-    session.add(
-        IncidentEvent(incident_id=incident.id, at=now, actor=actor, action=action, detail=detail)
-    )
+    # By relationship, not id: a new incident gets its events before it is flushed.
+    session.add(IncidentEvent(incident=incident, at=now, actor=actor, action=action, detail=detail))
     if actor not in AUTOMATIC_ACTORS and incident.first_response_at is None:
         incident.first_response_at = now  # the first thing a person did about it
 

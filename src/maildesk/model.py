@@ -167,6 +167,9 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]  # our copy came back through the support mailbox
 
+    # Lets a reply be queued with its new incident before either has an id (one flush).
+    incident: Mapped[Incident | None] = relationship()
+
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         # The loop guard's count, answered from the index alone (migration 0007).

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -99,6 +100,15 @@ class _Prepared:
     analysis: _Analysis | None = None
 
 
+@dataclass(slots=True)
+class _Unflushed:
+    """What the transaction of a batch has added so far: rows are flushed once, at the
+    commit, so the checks that read the database look here too for the batch's own mails."""
+
+    keys: set[str] = field(default_factory=set)  # deduplication keys of message rows
+    replies: Counter[str] = field(default_factory=Counter)  # automatic replies per address
+
+
 def header_message_id(raw: bytes) -> str | None:
     """The Message-ID read from the header block alone, for logging mail that did not parse."""
     return _message_id_in(_header_block(raw))
@@ -176,12 +186,12 @@ class Pipeline:
             copies = [one.copy_id for one in prepared if one.copy_id is not None]
             confirmed = store.confirm_sent_many(session, copies, prepared[0].now)
             handled: list[Handled] = []
+            unflushed = _Unflushed()
             for one in prepared:
                 if one.copy_id is not None:
                     handled.append(self._own_copy(one.copy_id, one.copy_id in confirmed))
                     continue
-                handled.append(self._process(session, one))
-                session.flush()  # the next mail's reads see this one (duplicates, threads)
+                handled.append(self._process(session, one, unflushed))
             self._advance(session, batch[-1])
         return handled
 
@@ -241,7 +251,7 @@ class Pipeline:
         self._log(handled[0])
         return handled[0]
 
-    def _process(self, session: Session, prepared: _Prepared) -> Handled:
+    def _process(self, session: Session, prepared: _Prepared, unflushed: _Unflushed) -> Handled:
         """The outcome of one mail, its rows added to ``session``; nothing committed."""
         inbound = prepared.inbound
         if prepared.unparseable is not None:
@@ -255,7 +265,7 @@ class Pipeline:
                 f"{inbound.size} bytes > limit {self._config.imap.max_message_bytes}",
                 sha256=f"size:{inbound.mailbox}:{inbound.uidvalidity}:{inbound.uid}",
             )
-        return self._handle_parsed(session, prepared, prepared.mail)
+        return self._handle_parsed(session, prepared, prepared.mail, unflushed)
 
     @staticmethod
     def _own_copy(message_id: str, confirmed: bool) -> Handled:
@@ -266,22 +276,25 @@ class Pipeline:
             Outcome.IGNORED, "own-copy:confirmed" if confirmed else "loop:own-reply", message_id
         )
 
-    def _handle_parsed(self, session: Session, prepared: _Prepared, mail: ParsedMail) -> Handled:
+    def _handle_parsed(
+        self, session: Session, prepared: _Prepared, mail: ParsedMail, unflushed: _Unflushed
+    ) -> Handled:
         inbound, now = prepared.inbound, prepared.now
         key = dedup_key(mail)
-        with session.no_autoflush:
-            seen = store.message_seen(session, key)
-            thread = (
-                None
-                if seen
-                else store.find_thread_incident(
-                    session,
-                    REFERENCE_IN_SUBJECT.findall(mail.subject),
-                    (*mail.in_reply_to, *mail.references),
-                )
-            )
+        references = REFERENCE_IN_SUBJECT.findall(mail.subject)
+        thread_ids = (*mail.in_reply_to, *mail.references)
+        seen = key in unflushed.keys
+        thread = None
+        if not seen:
+            if references or thread_ids:
+                session.flush()  # it may answer a mail of this same batch
+            with session.no_autoflush:
+                seen = store.message_seen(session, key)
+                if not seen:
+                    thread = store.find_thread_incident(session, references, thread_ids)
         if seen:
             return Handled(Outcome.DUPLICATE, f"seen:{key.split(':', 1)[0]}", mail.message_id)
+        unflushed.keys.add(key)  # every outcome below adds the mail's message row
         robot = prepared.robot
         if (
             robot == "loop:own-reply"
@@ -295,9 +308,9 @@ class Pipeline:
                 Outcome.IGNORED, robot, mail.message_id, thread.reference if thread else None
             )
         if thread is not None:
-            return self._followup(session, inbound, mail, key, now, thread)
+            return self._followup(session, inbound, mail, key, now, thread, unflushed)
         analysis = prepared.analysis or self._analyse(mail, now)
-        return self._new_incident(session, inbound, mail, key, now, analysis)
+        return self._new_incident(session, inbound, mail, key, now, analysis, unflushed)
 
     def _new_incident(
         self,
@@ -307,6 +320,7 @@ class Pipeline:
         key: str,
         now: datetime,
         analysis: _Analysis,
+        unflushed: _Unflushed,
     ) -> Handled:
         language, clock_start, triage = analysis.language, analysis.clock_start, analysis.triage
         reference = store.next_reference(
@@ -317,7 +331,6 @@ class Pipeline:
         incident = self._incident(reference, mail, language, triage, now)
         incident.arrived_out_of_hours = clock_start != now
         session.add(incident)
-        session.flush()
         message = self._message(mail, inbound, key, now, "new_incident", "", incident)
         message.language = language
         session.add(message)
@@ -333,7 +346,7 @@ class Pipeline:
                 f"({incident.priority_reason}); unsure={incident.unsure}"
             ),
         )
-        replies = self._maybe_reply(session, mail, incident, "ack", now)
+        replies = self._maybe_reply(session, mail, incident, "ack", now, unflushed)
         return Handled(
             Outcome.NEW_INCIDENT, triage.classification.reason, mail.message_id, reference, replies
         )
@@ -357,6 +370,7 @@ class Pipeline:
         key: str,
         now: datetime,
         incident: Incident,
+        unflushed: _Unflushed,
     ) -> Handled:
         session.add(self._message(mail, inbound, key, now, "followup", "", incident))
         incident.last_client_message_at = now
@@ -375,18 +389,25 @@ class Pipeline:
             )
         replies = 0
         if self._config.replies.acknowledge_followups:
-            replies = self._maybe_reply(session, mail, incident, "followup", now)
+            replies = self._maybe_reply(session, mail, incident, "followup", now, unflushed)
         return Handled(Outcome.FOLLOWUP, reason, mail.message_id, incident.reference, replies)
 
     def _maybe_reply(
-        self, session: Session, mail: ParsedMail, incident: Incident, purpose: str, now: datetime
+        self,
+        session: Session,
+        mail: ParsedMail,
+        incident: Incident,
+        purpose: str,
+        now: datetime,
+        unflushed: _Unflushed,
     ) -> int:
         """Queue an automatic answer unless the loop guard says no (then log why)."""
         address = (mail.reply_to or mail.from_address).lower()
         window = timedelta(hours=self._config.replies.auto_reply_window_hours)
         limit = self._config.replies.max_auto_replies_per_sender
-        with session.no_autoflush:  # replies of earlier mails are flushed; this one's rows wait
+        with session.no_autoflush:
             recent = store.count_auto_replies(session, address, now - window, limit)
+        recent += unflushed.replies[address]
         suppressed = reply_suppressed_reason(mail, recent, limit)
         if suppressed is not None:
             record_event(session, incident, now, "maildesk", "no-reply", suppressed)
@@ -409,7 +430,8 @@ class Pipeline:
                 extra={"message_id": mail.message_id, "reference": incident.reference},
             )
             return 0
-        session.add(queued_row(outgoing, purpose, now, incident.id))
+        session.add(queued_row(outgoing, purpose, now, incident))
+        unflushed.replies[address] += 1
         return 1
 
     def _compose(
@@ -488,7 +510,7 @@ class Pipeline:
         incident: Incident | None,
     ) -> Message:
         return Message(
-            incident_id=incident.id if incident else None,
+            incident=incident,
             direction="in",
             dedup_key=key[:1000],
             message_id=mail.message_id,

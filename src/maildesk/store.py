@@ -122,13 +122,14 @@ class Database:
 def _reference_upsert(dialect: str) -> Any:
     """Built once per dialect: the pipeline allocates a reference for every new incident."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    counters = ReferenceCounter.__table__  # Core, not the ORM's bulk insert: cheaper
     return (
-        insert(ReferenceCounter)
+        insert(counters)
         .values(scope=bindparam("scope"), last=1)
         .on_conflict_do_update(
-            index_elements=[ReferenceCounter.scope], set_={"last": ReferenceCounter.last + 1}
+            index_elements=[counters.c.scope], set_={"last": counters.c.last + 1}
         )
-        .returning(ReferenceCounter.last)
+        .returning(counters.c.last)
     )
 
 
@@ -139,7 +140,8 @@ def next_reference(session: Session, prefix: str, year: int) -> str:
     """
     scope = f"{prefix}-{year}"
     statement = _reference_upsert(session.get_bind().dialect.name)
-    bumped = session.execute(statement, {"scope": scope}).scalar_one()
+    # On the session's connection: no autoflush of the batch's pending rows for a counter.
+    bumped = session.connection().execute(statement, {"scope": scope}).scalar_one()
     return f"{scope}-{bumped:06d}"
 
 
