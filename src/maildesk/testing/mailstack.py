@@ -68,9 +68,10 @@ def script_path() -> Path:
     return scripts.script_path("mailstack.sh", SCRIPT_ENV)
 
 
-def make_stack_directory(prefix: str = "maildesk-mailstack-") -> Path:
-    """Create a fresh directory under /tmp that the services' users can reach."""
-    return scripts.make_reachable_directory(prefix)
+def make_stack_directory(prefix: str = "maildesk-mailstack-", base: Path | None = None) -> Path:
+    """Create a fresh directory under ``base`` (default /tmp) that the services' users can
+    reach."""
+    return scripts.make_reachable_directory(prefix, base)
 
 
 def remove_stack_directory(directory: Path) -> None:

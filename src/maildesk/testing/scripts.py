@@ -17,10 +17,11 @@ def script_path(name: str, env_var: str) -> Path:
     return Path(override) if override else REPO_SCRIPTS / name
 
 
-def make_reachable_directory(prefix: str) -> Path:
-    """A fresh folder under /tmp that system users (postfix, dovecot, postgres) can reach:
-    pytest's ``tmp_path`` (parents mode 0700) cannot be used."""
-    base = "/tmp" if os.path.isdir("/tmp") else None
+def make_reachable_directory(prefix: str, base: Path | None = None) -> Path:
+    """A fresh folder under ``base`` (default /tmp) that system users (postfix, dovecot,
+    postgres) can reach: pytest's ``tmp_path`` (parents mode 0700) cannot be used."""
+    if base is None and os.path.isdir("/tmp"):
+        base = Path("/tmp")
     directory = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
     directory.chmod(0o755)
     return directory
