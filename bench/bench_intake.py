@@ -1036,8 +1036,8 @@ def stack_base(choice: str) -> Path:
 
     This machine's root ext4 has no journal; ext4 then skips, at every file creation, each
     inode freed in the last minute or more (``recently_deleted()``), and Postfix frees one
-    queue file per mail: on disk Dovecot and Postfix spend a fifth to a third more CPU per
-    mail, more in the second of two back-to-back runs. A journalled file system does not."""
+    queue file per mail: on disk Dovecot and Postfix spend 4-54 % more CPU per mail (6
+    paired runs), more in the second of two back-to-back runs. A journalled file system does not."""
     if choice != "auto":
         return Path(choice)
     shm = Path("/dev/shm")
