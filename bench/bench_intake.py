@@ -601,10 +601,11 @@ def backlog_run_forever(
 
     def body(daemon: Daemon) -> None:
         database = Database(config.database.url)
+        stopped = threading.Event()
         try:
-            with daemon_running(daemon):
+            with daemon_running(daemon, stopped):
                 deadline = time.monotonic() + 600
-                while time.monotonic() < deadline:
+                while time.monotonic() < deadline and not stopped.is_set():
                     with database.session() as session:
                         sent = _count(session, OutboxItem, OutboxItem.status == "sent")
                         confirmed = _count(

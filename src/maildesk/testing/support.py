@@ -52,27 +52,43 @@ def run_once(config: Config, clock: Clock | None = None) -> OnceSummary:
 
 
 @contextlib.contextmanager
-def daemon_running(daemon: Daemon) -> Iterator[Daemon]:
-    """``daemon.run()`` in a thread for the duration of the block, then stopped."""
+def daemon_running(daemon: Daemon, stopped: threading.Event | None = None) -> Iterator[Daemon]:
+    """``daemon.run()`` in a thread for the duration of the block, then stopped.
+
+    ``stopped`` is set as soon as ``run()`` returns or fails, so that a waiting caller can
+    give up at once; a failure is raised again when the block ends, as the cause."""
     loops: list[asyncio.AbstractEventLoop] = []
+    failures: list[BaseException] = []
     started = threading.Event()
+    ended = stopped or threading.Event()
 
     async def serve() -> None:
         loops.append(asyncio.get_running_loop())
         started.set()
         await daemon.run(install_signals=False)
 
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), name="daemon")
+    def target() -> None:
+        try:
+            asyncio.run(serve())
+        except BaseException as exc:  # handed to the caller's thread below
+            failures.append(exc)
+        finally:
+            started.set()
+            ended.set()
+
+    thread = threading.Thread(target=target, name="daemon")
     thread.start()
     started.wait(timeout=10)
     try:
         yield daemon
     finally:
-        if loops:
+        if loops and not ended.is_set():
             loops[0].call_soon_threadsafe(daemon.request_stop)
         thread.join(timeout=30)
     if thread.is_alive():
         raise AssertionError("the daemon did not stop within 30 s")
+    if failures:
+        raise AssertionError(f"the daemon failed: {failures[0]!r}") from failures[0]
 
 
 def count_rows(config: Config, model: type, *where: Any) -> int:
