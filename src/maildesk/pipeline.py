@@ -10,9 +10,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -100,15 +99,6 @@ class _Prepared:
     analysis: _Analysis | None = None
 
 
-@dataclass(slots=True)
-class _Unflushed:
-    """What the transaction of a batch has added so far: rows are flushed once, at the
-    commit, so the checks that read the database look here too for the batch's own mails."""
-
-    keys: set[str] = field(default_factory=set)  # deduplication keys of message rows
-    replies: Counter[str] = field(default_factory=Counter)  # automatic replies per address
-
-
 def header_message_id(raw: bytes) -> str | None:
     """The Message-ID read from the header block alone, for logging mail that did not parse."""
     return _message_id_in(_header_block(raw))
@@ -186,12 +176,13 @@ class Pipeline:
             copies = [one.copy_id for one in prepared if one.copy_id is not None]
             confirmed = store.confirm_sent_many(session, copies, prepared[0].now)
             handled: list[Handled] = []
-            unflushed = _Unflushed()
+            # Rows are flushed once, at the commit: the store's duplicate check and reply
+            # count see the batch's earlier mails among the session's pending rows.
             for one in prepared:
                 if one.copy_id is not None:
                     handled.append(self._own_copy(one.copy_id, one.copy_id in confirmed))
                     continue
-                handled.append(self._process(session, one, unflushed))
+                handled.append(self._process(session, one))
             self._advance(session, batch[-1])
         return handled
 
@@ -251,7 +242,7 @@ class Pipeline:
         self._log(handled[0])
         return handled[0]
 
-    def _process(self, session: Session, prepared: _Prepared, unflushed: _Unflushed) -> Handled:
+    def _process(self, session: Session, prepared: _Prepared) -> Handled:
         """The outcome of one mail, its rows added to ``session``; nothing committed."""
         inbound = prepared.inbound
         if prepared.unparseable is not None:
@@ -265,7 +256,7 @@ class Pipeline:
                 f"{inbound.size} bytes > limit {self._config.imap.max_message_bytes}",
                 sha256=f"size:{inbound.mailbox}:{inbound.uidvalidity}:{inbound.uid}",
             )
-        return self._handle_parsed(session, prepared, prepared.mail, unflushed)
+        return self._handle_parsed(session, prepared, prepared.mail)
 
     @staticmethod
     def _own_copy(message_id: str, confirmed: bool) -> Handled:
@@ -276,25 +267,17 @@ class Pipeline:
             Outcome.IGNORED, "own-copy:confirmed" if confirmed else "loop:own-reply", message_id
         )
 
-    def _handle_parsed(
-        self, session: Session, prepared: _Prepared, mail: ParsedMail, unflushed: _Unflushed
-    ) -> Handled:
+    def _handle_parsed(self, session: Session, prepared: _Prepared, mail: ParsedMail) -> Handled:
         inbound, now = prepared.inbound, prepared.now
         key = dedup_key(mail)
+        if store.message_seen(session, key):
+            return Handled(Outcome.DUPLICATE, f"seen:{key.split(':', 1)[0]}", mail.message_id)
         references = REFERENCE_IN_SUBJECT.findall(mail.subject)
         thread_ids = (*mail.in_reply_to, *mail.references)
-        seen = key in unflushed.keys
         thread = None
-        if not seen:
-            if references or thread_ids:
-                session.flush()  # it may answer a mail of this same batch
-            with session.no_autoflush:
-                seen = store.message_seen(session, key)
-                if not seen:
-                    thread = store.find_thread_incident(session, references, thread_ids)
-        if seen:
-            return Handled(Outcome.DUPLICATE, f"seen:{key.split(':', 1)[0]}", mail.message_id)
-        unflushed.keys.add(key)  # every outcome below adds the mail's message row
+        if references or thread_ids:
+            session.flush()  # it may answer a mail of this same batch
+            thread = store.find_thread_incident(session, references, thread_ids)
         robot = prepared.robot
         if (
             robot == "loop:own-reply"
@@ -308,9 +291,9 @@ class Pipeline:
                 Outcome.IGNORED, robot, mail.message_id, thread.reference if thread else None
             )
         if thread is not None:
-            return self._followup(session, inbound, mail, key, now, thread, unflushed)
+            return self._followup(session, inbound, mail, key, now, thread)
         analysis = prepared.analysis or self._analyse(mail, now)
-        return self._new_incident(session, inbound, mail, key, now, analysis, unflushed)
+        return self._new_incident(session, inbound, mail, key, now, analysis)
 
     def _new_incident(
         self,
@@ -320,7 +303,6 @@ class Pipeline:
         key: str,
         now: datetime,
         analysis: _Analysis,
-        unflushed: _Unflushed,
     ) -> Handled:
         language, clock_start, triage = analysis.language, analysis.clock_start, analysis.triage
         reference = store.next_reference(
@@ -346,7 +328,7 @@ class Pipeline:
                 f"({incident.priority_reason}); unsure={incident.unsure}"
             ),
         )
-        replies = self._maybe_reply(session, mail, incident, "ack", now, unflushed)
+        replies = self._maybe_reply(session, mail, incident, "ack", now)
         return Handled(
             Outcome.NEW_INCIDENT, triage.classification.reason, mail.message_id, reference, replies
         )
@@ -370,7 +352,6 @@ class Pipeline:
         key: str,
         now: datetime,
         incident: Incident,
-        unflushed: _Unflushed,
     ) -> Handled:
         session.add(self._message(mail, inbound, key, now, "followup", "", incident))
         incident.last_client_message_at = now
@@ -389,25 +370,17 @@ class Pipeline:
             )
         replies = 0
         if self._config.replies.acknowledge_followups:
-            replies = self._maybe_reply(session, mail, incident, "followup", now, unflushed)
+            replies = self._maybe_reply(session, mail, incident, "followup", now)
         return Handled(Outcome.FOLLOWUP, reason, mail.message_id, incident.reference, replies)
 
     def _maybe_reply(
-        self,
-        session: Session,
-        mail: ParsedMail,
-        incident: Incident,
-        purpose: str,
-        now: datetime,
-        unflushed: _Unflushed,
+        self, session: Session, mail: ParsedMail, incident: Incident, purpose: str, now: datetime
     ) -> int:
         """Queue an automatic answer unless the loop guard says no (then log why)."""
         address = (mail.reply_to or mail.from_address).lower()
         window = timedelta(hours=self._config.replies.auto_reply_window_hours)
         limit = self._config.replies.max_auto_replies_per_sender
-        with session.no_autoflush:
-            recent = store.count_auto_replies(session, address, now - window, limit)
-        recent += unflushed.replies[address]
+        recent = store.count_auto_replies(session, address, now - window, limit)
         suppressed = reply_suppressed_reason(mail, recent, limit)
         if suppressed is not None:
             record_event(session, incident, now, "maildesk", "no-reply", suppressed)
@@ -431,7 +404,6 @@ class Pipeline:
             )
             return 0
         session.add(queued_row(outgoing, purpose, now, incident))
-        unflushed.replies[address] += 1
         return 1
 
     def _compose(

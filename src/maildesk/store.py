@@ -149,8 +149,12 @@ _FIND_MESSAGE = select(Message.id).where(Message.dedup_key == bindparam("key")).
 
 
 def message_seen(session: Session, dedup_key: str) -> bool:
-    """Whether a mail with this deduplication key is already recorded."""
-    return session.execute(_FIND_MESSAGE, {"key": dedup_key}).first() is not None
+    """Whether a mail with this deduplication key is already recorded, in the database or
+    among the session's rows not flushed yet (the pipeline flushes once per batch)."""
+    if any(isinstance(row, Message) and row.dedup_key == dedup_key for row in session.new):
+        return True
+    with session.no_autoflush:
+        return session.execute(_FIND_MESSAGE, {"key": dedup_key}).first() is not None
 
 
 def find_thread_incident(
@@ -181,24 +185,34 @@ def find_thread_incident(
     return None
 
 
+AUTOMATIC_REPLY_PURPOSES = ("ack", "followup")
 _COUNT_AUTO_REPLIES = text(
     "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE recipients = :address "
-    "AND created_at >= :since AND purpose IN ('ack', 'followup') LIMIT :cap) AS recent"
+    f"AND created_at >= :since AND purpose IN {AUTOMATIC_REPLY_PURPOSES!r} LIMIT :cap) "
+    "AS recent"
 ).bindparams(bindparam("since", type_=UTCDateTime()))
 
 
 def count_auto_replies(session: Session, address: str, since: datetime, cap: int) -> int:
     """Automatic replies queued to one address since an instant, counted up to ``cap``
-    (the loop guard only asks whether the limit is reached).
+    (the loop guard only asks whether the limit is reached): those in the database and those
+    among the session's rows not flushed yet, each once whenever the session flushes.
 
     Plain SQL answered from the (recipients, created_at, purpose) index alone: it runs for
     every mail."""
-    return (
-        session.execute(
+    pending = sum(
+        1
+        for row in session.new
+        if isinstance(row, OutboxItem)
+        and row.recipients == address
+        and row.purpose in AUTOMATIC_REPLY_PURPOSES
+        and row.created_at >= since
+    )
+    with session.no_autoflush:
+        stored = session.execute(
             _COUNT_AUTO_REPLIES, {"address": address, "since": since, "cap": cap}
         ).scalar()
-        or 0
-    )
+    return min((stored or 0) + pending, cap)
 
 
 def confirm_sent(session: Session, message_id: str, now: datetime) -> bool:

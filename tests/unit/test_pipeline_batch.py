@@ -171,3 +171,29 @@ def test_a_chatty_sender_gets_at_most_the_limit_of_automatic_replies_per_window(
     clock.advance(timedelta(hours=24, minutes=1))  # the window has moved past them
     late = client_mail("cliente1@clientes.test", "Avería 8", "Sigue sin línea.")
     assert handler.handle(inbound(8, late)).replies == 1
+
+
+def test_the_reply_limit_counts_each_reply_once_when_a_batch_flushes_midway(
+    config: Config,
+) -> None:
+    """A mail answering an earlier one of its batch makes the session flush: the replies
+    queued before it must then be counted from the database alone, not twice."""
+    first = client_mail("cliente1@clientes.test", "Sin línea", "No tenemos línea fija.")
+    answer = client_mail(
+        "cliente1@clientes.test",
+        "Re: Sin línea",
+        "Sigue sin línea esta mañana.",
+        headers={"In-Reply-To": first["Message-ID"], "References": first["Message-ID"]},
+    )
+    others = [
+        client_mail("cliente1@clientes.test", f"Avería {n}", f"Sin ADSL en la sede {n}.")
+        for n in range(4)
+    ]
+    batch = [first, others[0], answer, *others[1:]]
+
+    handled = pipeline(config).handle_batch([inbound(n, m) for n, m in enumerate(batch, 1)])
+
+    assert handled[2].outcome is Outcome.FOLLOWUP
+    # limit 5 per 24 h, follow-ups acknowledged: the first five mails get one reply each
+    assert [h.replies for h in handled] == [1, 1, 1, 1, 1, 0]
+    assert count(config, OutboxItem) == 5
