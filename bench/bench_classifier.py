@@ -1,18 +1,25 @@
-"""The classifier's costs: inference per mail, training time on the corpus, model size.
+"""The classifier's costs, as a user meets them.
 
-Inference is timed one mail at a time (as the daemon classifies), parsing excluded: from the
-subject and the client's cleaned words to category + kind with their confidences. Training is
-the whole of ``maildesk train`` minus the evaluation (vectorizers, both calibrated models).
+- ``maildesk classify one.eml``, a whole process: wall time and peak memory (median of
+  ``--runs``); the language model's compact cache is made first (as the first start does).
+- Loading the shipped model in a process, and classifying one mail at a time (as the
+  daemon does: category, kind, the unsure rules), parsing excluded: median and p99.
+- The daemon, from ``maildesk run`` to its "maildesk started" line (templates checked,
+  database migrated, language and classifier models loaded) on an offline configuration.
+- Training on the corpus (``maildesk train`` minus the evaluation) and the model's size.
 
-Run: ``python bench/bench_classifier.py [--repeat 3]``. Targets: median inference <= 1 ms on
-one core, training <= 60 s, model file <= 10 MB.
+Run: ``python bench/bench_classifier.py [--runs 5] [--repeat 3]``. Targets (issue: triage
+that holds on real mail): classify one mail <= 1 s and <= 150 MB; <= 0.5 ms per mail;
+daemon ready <= 2 s; training <= 120 s; model file <= 10 MB.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,26 +28,80 @@ from pathlib import Path
 
 from maildesk.config import load_config
 from maildesk.learn.corpus import load_examples
-from maildesk.learn.model import MODEL_FILE, load, save, train
+from maildesk.learn.model import MODEL_FILE, load, save
+from maildesk.learn.training import train
+from maildesk.testing.stackconfig import write_offline_config
 
 REPO = Path(__file__).resolve().parents[1]
+MAILDESK = [sys.executable, "-m", "maildesk.cli"]
+
+
+def whole_process(command: Sequence[str], runs: int) -> tuple[float, float]:
+    """Median wall seconds and median peak RSS (MB) of ``command`` run ``runs`` times."""
+    walls, peaks = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(child.pid, 0)
+        walls.append(time.perf_counter() - start)
+        peaks.append(usage.ru_maxrss / 1024)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{' '.join(command)} failed: {child.stderr.read().decode()}")
+        child.stderr.close()
+    return statistics.median(walls), statistics.median(peaks)
+
+
+def daemon_ready(config: Path, runs: int) -> float:
+    """Median seconds from ``maildesk run`` to its "maildesk started" log line."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        child = subprocess.Popen(
+            [*MAILDESK, "--config", str(config), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stderr is not None
+        for line in child.stderr:
+            if "maildesk started" in line:
+                times.append(time.perf_counter() - start)
+                break
+        else:
+            raise SystemExit(f"maildesk run ended without starting (exit {child.wait()})")
+        child.terminate()
+        child.wait(timeout=30)
+    return statistics.median(times)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=3, help="passes over the test mails")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each whole process")
+    parser.add_argument("--repeat", type=int, default=3, help="passes over the held-out mails")
     parser.add_argument("--model", type=Path, default=REPO / "models")
     parser.add_argument("--train", type=Path, default=REPO / "data/corpus/train")
-    parser.add_argument("--test", type=Path, default=REPO / "data/corpus/test")
+    parser.add_argument("--test", type=Path, default=REPO / "data/heldout")
+    parser.add_argument("--no-training", action="store_true", help="skip the training figure")
     args = parser.parse_args(argv)
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
-
-    config = load_config(REPO / "config.example.toml")
+    config_path = REPO / "config.example.toml"
+    config = load_config(config_path)
     kinds = {kind.id: kind.category for kind in config.kinds}
+    eml = sorted((REPO / "demo/mails").glob("*.eml"))[1]
+
+    subprocess.run([*MAILDESK, "--config", str(config_path), "classify", str(eml)],
+                   check=True, capture_output=True)  # fmt: skip
+    classify_wall, classify_rss = whole_process(
+        [*MAILDESK, "--config", str(config_path), "classify", str(eml)], args.runs
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        offline = write_offline_config(Path(tmp))
+        ready = daemon_ready(offline, max(3, args.runs // 2))
+
+    start = time.perf_counter()
     model = load(args.model)
+    loading = time.perf_counter() - start
     mails = [(e.subject, e.text) for e in load_examples(args.test, kinds)]
-    model.predict(*mails[0])  # warm caches
+    model.predict(*mails[0])
     times: list[float] = []
     for _ in range(args.repeat):
         for subject, text in mails:
@@ -50,27 +111,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     times.sort()
     median = statistics.median(times) * 1000
     p99 = times[int(0.99 * (len(times) - 1))] * 1000
+    in_process_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    examples = load_examples(args.train, kinds)
-    start = time.perf_counter()
-    trained = train(examples, kinds)
-    training = time.perf_counter() - start
-    with tempfile.TemporaryDirectory() as tmp:
-        save(trained, Path(tmp), {})
-        retrained_size = (Path(tmp) / MODEL_FILE).stat().st_size
     size = (args.model / MODEL_FILE).stat().st_size
-
     rows = [
-        ("inference per mail, median", f"{median:.3f} ms", "<= 1 ms", median <= 1.0),
-        ("inference per mail, p99", f"{p99:.3f} ms", "", None),
-        (f"training on {len(examples)} mails", f"{training:.1f} s", "<= 60 s", training <= 60),
-        ("model file (shipped)", f"{size / 1e6:.2f} MB", "<= 10 MB", size <= 10e6),
-        ("model file (just retrained)", f"{retrained_size / 1e6:.2f} MB", "", None),
-    ]
-    print(f"maildesk classifier benchmark — {len(mails)} test mails x {args.repeat}, one core")
+        (f"maildesk classify {eml.name[:18]}…", f"{classify_wall:.2f} s", "<= 1 s",
+         classify_wall <= 1.0),
+        ("  its peak memory", f"{classify_rss:.0f} MB", "<= 150 MB", classify_rss <= 150),
+        ("daemon start to ready", f"{ready:.2f} s", "<= 2 s", ready <= 2.0),
+        ("model load (in process)", f"{loading * 1000:.0f} ms", "", None),
+        ("classification per mail, median", f"{median:.3f} ms", "<= 0.5 ms", median <= 0.5),
+        ("classification per mail, p99", f"{p99:.3f} ms", "", None),
+        ("model file", f"{size / 1e6:.2f} MB", "<= 10 MB", size <= 10e6),
+    ]  # fmt: skip
+    if not args.no_training:
+        examples = load_examples(args.train, kinds)
+        start = time.perf_counter()
+        trained = train(examples, kinds)
+        training = time.perf_counter() - start
+        with tempfile.TemporaryDirectory() as tmp:
+            save(trained, Path(tmp), {})
+            retrained = (Path(tmp) / MODEL_FILE).stat().st_size
+        rows += [
+            (f"training on {len(examples)} mails", f"{training:.1f} s", "<= 120 s",
+             training <= 120),
+            ("model file, just retrained", f"{retrained / 1e6:.2f} MB", "", None),
+        ]  # fmt: skip
+    print(
+        f"maildesk classifier benchmark — {len(mails)} held-out mails x {args.repeat}; "
+        f"whole processes: median of {args.runs}; this process peaked at "
+        f"{in_process_rss:.0f} MB"
+    )
     for name, value, target, ok in rows:
         verdict = "" if ok is None else ("PASS" if ok else "MISS")
-        print(f"  {name:<32} {value:>10}  {target:<9} {verdict}")
+        print(f"  {name:<34} {value:>10}  {target:<10} {verdict}")
     return 0
 
 

@@ -197,9 +197,9 @@ def _parser() -> argparse.ArgumentParser:
     train = sub.add_parser(
         "train",
         help="train the classifier from labelled mail",
-        description="Train the category and kind models and write them to the models "
-        "directory, with their metadata and metrics. An installed model is replaced only "
-        "when the new one is not worse on the test split (or with --force).",
+        description="Train the technical/billing, other and kind models and write them to "
+        "the models directory, with their metadata and metrics. An installed model is "
+        "replaced only when the new one is not worse on the held-out set (or with --force).",
     )
     train.add_argument(
         "--data",
@@ -211,9 +211,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--test",
         type=Path,
-        default=Path("data/corpus/test"),
+        default=Path("data/heldout"),
         help="held-out mail to measure the new and the installed model (default "
-        "data/corpus/test; 'none' to skip)",
+        "data/heldout; 'none' to skip)",
     )
     train.add_argument("--output", type=Path, help="model directory (default models_dir)")
     train.add_argument(
@@ -227,11 +227,17 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser(
         "evaluate",
         help="measure the installed classifier on labelled mail",
-        description="Precision, recall and F1 per class, confusion matrices, technical vs "
-        "billing macro-F1 per language, kind accuracy and calibration.",
+        description="Technical vs billing macro-F1 overall and per language, the share "
+        "sorted other or left unsure, kind accuracy, calibration, the unsure trade-off, "
+        "per-class scores and confusion matrices, then the stress checks (courtesy, "
+        "content-free mail, padding, other trades); exit status 1 when a check fails.",
     )
     evaluate.add_argument(
-        "--data", type=Path, default=Path("data/corpus/test"), help="labelled mail (as train)"
+        "--data",
+        type=Path,
+        default=Path("data/heldout"),
+        help="labelled mail (as train; default data/heldout, the realistic held-out set, "
+        "with its other-trades stress set in data/heldout/stress)",
     )
     evaluate.add_argument("--model", type=Path, help="model directory (default models_dir)")
     evaluate.add_argument("--json", action="store_true", help="the figures as JSON")
@@ -551,7 +557,7 @@ def cmd_train(args: argparse.Namespace, config: Config) -> int:
 
     test = None if str(args.test) == "none" else args.test
     if test is not None and not test.exists():
-        test = None if args.test == Path("data/corpus/test") else test
+        test = None if args.test == Path("data/heldout") else test
     try:
         run_train(
             config,
@@ -610,6 +616,7 @@ def cmd_classify(args: argparse.Namespace, config: Config) -> int:
             "kind": c.kind,
             "priority": triage.priority.level,
             "language": language.language,
+            "written_language": language.detected or None,
             "unsure": triage.unsure,
             "reason": c.reason,
         }
@@ -633,9 +640,11 @@ def cmd_classify(args: argparse.Namespace, config: Config) -> int:
             continue
         r = classify_one(mail.subject, mail.clean_text, mail.from_address)
         unsure = "  UNSURE" if r["unsure"] else ""
+        written = r["written_language"]
+        language = r["language"] + (f" (written {written})" if written != r["language"] else "")
         print(
             f"{path}: {r['category']} {r['confidence']:.2f}  {r['kind']}  {r['priority']}  "
-            f"{r['language']}{unsure}"
+            f"{language}{unsure}  [{r['reason'].split(': ', 2)[1]}]"
         )
     return 1 if failed else 0
 

@@ -59,7 +59,9 @@ class Incident(Base):
     kind_reason: Mapped[str] = mapped_column(String(200))
     priority: Mapped[str] = mapped_column(String(2))
     priority_reason: Mapped[str] = mapped_column(String(200))
-    language: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str] = mapped_column(String(8))  # the one we answer in
+    # the one the client wrote in (German, Chinese…), None when it could not be told
+    written_language: Mapped[str | None] = mapped_column(String(8), default=None)
     client_address: Mapped[str] = mapped_column(String(320), index=True)
     client_name: Mapped[str] = mapped_column(String(200), default="")
     subject: Mapped[str] = mapped_column(String(998), default="")

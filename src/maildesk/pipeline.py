@@ -81,9 +81,10 @@ def own_copy_message_id(raw: bytes) -> str | None:
 class _Analysis:
     """What the mail says, worked out before any database access."""
 
-    language: str
+    language: str  # the one we answer in
     clock_start: datetime
     triage: Triage
+    written_language: str | None = None  # the one the client wrote in
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,16 +207,17 @@ class Pipeline:
         return _Prepared(inbound, now, mail=mail, robot=robot, analysis=analysis)
 
     def _analyse(self, mail: ParsedMail, now: datetime) -> _Analysis:
-        language = detect_language(
+        guess = detect_language(
             f"{mail.subject}\n{mail.clean_text}",
             supported=self._config.replies.languages,
             default=self._config.replies.default_language,
-        ).language
+        )
+        language = guess.language
         clock_start = self._clock_start(now)
         triage = self._triager.triage(
             TriageInput(mail.subject, mail.clean_text, language, mail.from_address), clock_start
         )
-        return _Analysis(language, clock_start, triage)
+        return _Analysis(language, clock_start, triage, guess.detected or None)
 
     def _handle_alone(self, inbound: InboundMail) -> Handled:
         """One mail whose transaction failed: retry once (another worker may have recorded it
@@ -312,6 +314,7 @@ class Pipeline:
         )
         incident = self._incident(reference, mail, language, triage, now)
         incident.arrived_out_of_hours = clock_start != now
+        incident.written_language = analysis.written_language
         session.add(incident)
         message = self._message(mail, inbound, key, now, "new_incident", "", incident)
         message.language = language

@@ -37,6 +37,7 @@ class Classification:
     confidence: float  # 0..1
     kind: str  # catalogue id
     reason: str
+    unsure: bool = False  # the classifier itself declines to decide (no evidence, …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,10 +246,14 @@ class Triager:
                 classification.confidence,
                 kind.id,
                 f"{classification.reason}; unknown kind {classification.kind!r}",
+                classification.unsure,
             )
         priority = self._priority.assess(mail, kind)
         deadline = self._deadline.deadline(received_at, kind, priority.level)
-        unsure = classification.confidence < self._config.triage.confidence_threshold
+        unsure = (
+            classification.unsure
+            or classification.confidence < self._config.triage.confidence_threshold
+        )
         return Triage(classification, unsure, priority, deadline)
 
 

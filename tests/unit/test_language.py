@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from maildesk.language import LanguageGuess, detect_language
@@ -161,7 +163,7 @@ def test_terse_unaccented_texts_mostly_right_and_never_confidently_wrong() -> No
 def test_markers_overrule_the_model_on_short_catalan() -> None:
     guess = detect_language("el datafon no funciona")
 
-    assert guess == LanguageGuess("ca", guess.confidence, "markers")
+    assert guess == LanguageGuess("ca", guess.confidence, "markers", "ca")
     assert guess.confidence > 0.6
 
 
@@ -204,7 +206,7 @@ def test_a_whole_mail_with_links_and_addresses() -> None:
 
     guess = detect_language(text)
 
-    assert guess == LanguageGuess("ca", guess.confidence, "model")
+    assert guess == LanguageGuess("ca", guess.confidence, "model", "ca")
     assert guess.confidence > 0.9
 
 
@@ -221,11 +223,65 @@ def test_concurrent_calls_with_different_language_sets_do_not_interfere() -> Non
         for text in (CATALAN[0], SPANISH[0], ENGLISH[0])
         for supported in (("es", "ca", "en"), ("en", "es"), ("ca", "en"))
     ] * 20
-    expected = {job: detect_language(job[0], supported=job[1]).language for job in set(jobs)}
+
+    def guess(job: tuple[str, tuple[str, ...]]) -> LanguageGuess:
+        return detect_language(job[0], supported=job[1], default=job[1][0])
+
+    expected = {job: guess(job) for job in set(jobs)}
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda job: detect_language(job[0], supported=job[1]), jobs))
+        results = list(pool.map(guess, jobs))
 
-    assert [r.language for r in results] == [expected[job] for job in jobs]
-    assert expected[(ENGLISH[0], ("ca", "en"))] == "en"
-    assert expected[(SPANISH[0], ("ca", "en"))] != "es"
+    assert results == [expected[job] for job in jobs]
+    assert expected[(ENGLISH[0], ("ca", "en"))].language == "en"
+    # Spanish is recognised, and answered in the default when we do not answer in Spanish
+    assert expected[(SPANISH[0], ("ca", "en"))] == LanguageGuess(
+        "ca", expected[(SPANISH[0], ("ca", "en"))].confidence, "unsupported", "es"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Sehr geehrte Damen und Herren, seit gestern funktioniert unser Internet nicht.", "de"),
+        ("Bonjour, notre connexion internet ne fonctionne plus depuis hier soir.", "fr"),
+        ("Bom dia, a internet da loja não funciona desde ontem à noite.", "pt"),
+        ("Buongiorno, la connessione internet non funziona da ieri sera, grazie.", "it"),
+        ("Olá, a fatura deste mês veio com um valor cobrado duas vezes.", "pt"),
+        ("Guten Tag, die Rechnung für November wurde doppelt abgebucht.", "de"),
+        ("您好，我们店里的网络从昨天开始就不能用了，请尽快处理。", "zh"),
+        ("こんにちは、昨日からインターネットが使えません。", "ja"),
+    ],
+)
+def test_other_languages_are_recorded_and_answered_in_the_default(text: str, language: str) -> None:
+    guess = detect_language(text, default="en")
+
+    assert (guess.detected, guess.language, guess.reason) == (language, "en", "unsupported")
+
+
+def test_a_language_we_answer_in_is_answered_in_itself() -> None:
+    guess = detect_language(
+        "Bonjour, notre connexion internet ne fonctionne plus.", supported=("es", "fr")
+    )
+    assert (guess.language, guess.detected) == ("fr", "fr")
+    chinese = detect_language("您好，我们店里的网络从昨天开始就不能用了。", supported=("es", "zh"))
+    assert (chinese.language, chinese.reason) == ("zh", "script")
+
+
+def test_the_compact_language_model_is_cached_and_remade_when_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maildesk import language
+
+    monkeypatch.setenv("MAILDESK_CACHE_DIR", str(tmp_path))
+    first = language._compact_arrays(("de", "en", "es"))
+    [folder] = tmp_path.glob("langid-*")
+    assert sorted(first["classes"].tolist()) == ["de", "en", "es"]
+    assert first["ptc"].shape[1] == 3
+    mapped = language._compact_arrays(("de", "en", "es"))
+    assert isinstance(mapped["nextmove"], np.memmap)  # mapped, not read whole
+    assert np.array_equal(mapped["nextmove"][:1000], first["nextmove"][:1000])
+    (folder / "ptc.npy").write_bytes(b"garbage")
+    again = language._compact_arrays(("de", "en", "es"))
+    assert np.array_equal(np.asarray(again["ptc"]), np.asarray(first["ptc"]))
+    assert (folder / "ptc.npy").stat().st_size > 100

@@ -19,6 +19,7 @@ class ModelClassifier:
 
     def __init__(self, model: TrainedModel, config: Config) -> None:
         self._model = model
+        self._threshold = config.triage.confidence_threshold
         self._known = {kind.id for kind in config.kinds}
         self._fallback_kind = {
             category: next((k.id for k in config.kinds if k.category == category), None)
@@ -32,18 +33,19 @@ class ModelClassifier:
         return self._model
 
     def classify(self, mail: TriageInput) -> Classification:
-        prediction = self._model.predict(mail.subject, mail.text)
-        kind = prediction.kind
-        note = f"kind {kind} {prediction.kind_confidence:.2f}"
+        p = self._model.predict(mail.subject, mail.text, self._threshold)
+        kind = p.kind
+        note = f"kind {kind} {p.kind_confidence:.2f}"
         if kind is None or kind not in self._known:
-            kind = self._fallback_kind.get(prediction.category) or self._default_kind
+            kind = self._fallback_kind.get(p.category) or self._default_kind
             note = f"kind {kind} (first of its category)"
         return Classification(
-            prediction.category,
-            round(prediction.category_confidence, 3),
+            p.category,
+            round(p.category_confidence, 3),
             kind,
-            f"model {self._version}: {prediction.category} "
-            f"{prediction.category_confidence:.2f}; {note}",
+            f"model {self._version}: {p.rule}: {p.category} {p.category_confidence:.2f} "
+            f"(other {p.other_probability:.2f}, {p.evidence} telling words); {note}",
+            p.unsure,
         )
 
 

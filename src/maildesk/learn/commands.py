@@ -19,17 +19,10 @@ from maildesk.learn.corpus import (
     load_examples,
 )
 from maildesk.learn.evaluation import Evaluation, evaluate, format_evaluation
-from maildesk.learn.model import (
-    VECTORIZERS,
-    ModelError,
-    TrainedModel,
-    library_versions,
-    load,
-    save,
-    train,
-)
+from maildesk.learn.model import ModelError, TrainedModel, load, save
+from maildesk.learn.stress import format_stress, run_stress, trades_path
 
-# A new model replaces the installed one unless it is worse than this on the test split.
+# A new model replaces the installed one unless it is worse than this on the held-out set.
 TOLERANCE = 0.005
 
 
@@ -71,9 +64,18 @@ def run_train(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from maildesk.learn.training import SETTINGS, library_versions, train
     from maildesk.store import Database
 
-    steps = ["loading", "features", "category model", "kind model", "evaluating", "saving"]
+    steps = [
+        "loading",
+        "features",
+        "category model",
+        "calibration",
+        "kind model",
+        "evaluating",
+        "saving",
+    ]
     console = Console(stderr=True)
     with Progress(
         TextColumn("training {task.description:<16}"),
@@ -120,15 +122,12 @@ def run_train(
                 {
                     "trained_at": now.isoformat(timespec="seconds"),
                     "labels": {
-                        "category": list(model.category_model.classes),
-                        "kind": list(model.kind_model.classes) if model.kind_model else [],
+                        "category": ["technical", "billing", "other"],
+                        "kind": list(model.kind.classes) if model.kind else [],
                     },
                     "versions": library_versions(),
-                    "settings": {
-                        "vectorizers": VECTORIZERS,
-                        "svm_C": 0.5,
-                        "calibration": "sigmoid",
-                    },
+                    "settings": SETTINGS,
+                    "calibration": model.metadata.get("calibration"),
                     "data": {
                         "train": {
                             "path": str(data),
@@ -191,11 +190,11 @@ def _decide(
     for name in ("tech_billing_macro_f1", "category_macro_f1"):
         if getattr(new, name) < getattr(old, name) - TOLERANCE:
             return False, f"{name} {getattr(new, name):.3f} < installed {getattr(old, name):.3f}"
-    return True, "not worse than the installed model on the test split"
+    return True, "not worse than the installed model on the held-out set"
 
 
 def _right(model: TrainedModel, examples: Sequence[Example]) -> int:
-    predictions = model.predict_many([(e.subject, e.text) for e in examples])
+    predictions = model.predict_many([(e.subject, e.text) for e in examples], 0.0)
     return sum(
         p.category == e.category and (e.kind is None or p.kind == e.kind)
         for p, e in zip(predictions, examples, strict=True)
@@ -214,9 +213,9 @@ def _print_train_report(
 ) -> None:
     print(f"trained on {len(examples)} mails + {len(corrections)} corrections", file=out)
     if result is not None:
-        print(format_evaluation(result, "test split, new model"), file=out)
+        print(format_evaluation(result, "held-out set, new model"), file=out)
     if previous is not None and result is not None:
-        print("\nnew vs installed on the test split:", file=out)
+        print("\nnew vs installed on the held-out set:", file=out)
         for name in ("category_accuracy", "category_macro_f1", "tech_billing_macro_f1"):
             print(
                 f"  {name:<24} {getattr(result, name):.3f}  (installed "
@@ -228,17 +227,33 @@ def _print_train_report(
 
 
 def run_evaluate(config: Config, *, data: Path, model_dir: Path, as_json: bool, out: TextIO) -> int:
+    """The figures on ``data`` and the stress checks; exit status 1 when a check fails."""
     try:
         model = load(model_dir)
     except ModelError as exc:
         raise CommandError(str(exc)) from None
     examples = _load(data, config)
-    result = evaluate(model, examples, config.triage.confidence_threshold)
+    threshold = config.triage.confidence_threshold
+    result = evaluate(model, examples, threshold)
+    trades = trades_path(data)
+    stress = run_stress(model, examples, threshold, _load(trades, config) if trades else ())
     if as_json:
-        print(json.dumps(result.summary() | {"category_report": result.category_report}), file=out)
+        print(
+            json.dumps(
+                result.summary()
+                | {
+                    "category_report": result.category_report,
+                    "rules": result.rules,
+                    "trade_off": result.trade_off,
+                    "stress": {s.name: {"passed": s.passed, "figure": s.figure} for s in stress},
+                }
+            ),
+            file=out,
+        )
     else:
         print(format_evaluation(result, f"{data} with the model in {model_dir}"), file=out)
-    return 0
+        print("\n" + format_stress(stress), file=out)
+    return 0 if all(s.passed for s in stress) else 1
 
 
 def classify_jsonl(lines: Iterable[str], classify_one: Any, out: TextIO) -> int:

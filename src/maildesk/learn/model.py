@@ -1,56 +1,54 @@
-"""The trained classifier: character and word n-grams → category model and kind model.
+"""The shipped classifier, applied with numpy alone (scikit-learn is needed only to train).
 
-One feature space (TF-IDF over character n-grams within words, which survive accents,
-typos and the change from Spanish to Catalan or Portuguese, plus word uni/bigrams) feeds two
-linear SVMs, each calibrated with a sigmoid on cross-validated scores so that the confidence
-means what it says. The category is the one whose kinds are together most probable, the kind
-the likeliest within it; the category model decides alone for data labelled without kinds.
+Three linear models share one feature space (see ``features``):
+- *technical vs billing*, a binary model whose probability is calibrated on mail from
+  writers and sources the model was not fitted on (see ``training``);
+- *other vs the rest*, a binary model: ``other`` (sales, cancellation, information…) is
+  chosen only when it is confident, on positive evidence, never as the default;
+- *kind*, a multinomial model over the catalogue; the kind is chosen within the category.
 
-Saved with skops, whose loader builds only the types we list as trusted (no pickle): the two
-vectorizers and, for each model, plain arrays. Next to it, a JSON file with the labels,
-versions, data hash, metrics and the SHA-256 of the model file.
+The decision, in order, each step named in the prediction's ``rule``:
+1. ``unknown-vocabulary``: most of the words are unknown to the model (a language or a
+   trade it never saw): unsure.
+2. ``no-evidence``: fewer than ``min_evidence`` informative words (empty, "hello",
+   "thanks"): unsure.
+3. ``other-evidence``: the other model is at least ``other_threshold`` sure: other.
+4. ``weak-margin`` / ``technical-vs-billing``: the likelier of technical and billing, unsure
+   when its calibrated probability is under the confidence threshold.
+
+The file is a NumPy ``.npz`` archive of plain arrays, read with ``allow_pickle=False`` (an
+archive holding Python objects is refused, so loading a model never runs code), next to a
+JSON file with labels, thresholds, data hashes, metrics and the archive's SHA-256.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import platform
+import math
+import os
 import zipfile
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import version
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from maildesk.learn.corpus import Example
-from maildesk.learn.features import model_text
+from maildesk.learn.features import Vocabulary, model_text, words
+from maildesk.learn.neutral import NEUTRAL_WORDS
 
-MODEL_FILE = "classifier.skops"
+MODEL_FILE = "classifier.npz"
 META_FILE = "classifier.json"
-FORMAT = 1
+FORMAT = 2
 
-# The only node types a model file may hold: containers, strings, numbers and NumPy arrays
-# (vocabularies and weights). skops trusts many more by default (scikit-learn estimators
-# among them); a file naming anything else is refused before anything in it is built.
-ALLOWED_NODES = frozenset(
-    {
-        ("builtins", "dict"),
-        ("builtins", "list"),
-        ("builtins", "tuple"),
-        ("builtins", "str"),
-        ("builtins", "int"),
-        ("builtins", "float"),
-        ("builtins", "bool"),
-        ("numpy", "ndarray"),
-    }
+RULES = (
+    "unknown-vocabulary",
+    "no-evidence",
+    "other-evidence",
+    "weak-margin",
+    "technical-vs-billing",
 )
-
-Progress = Callable[[str], None]
 
 
 class ModelError(Exception):
@@ -60,277 +58,208 @@ class ModelError(Exception):
 @dataclass(frozen=True, slots=True)
 class Prediction:
     category: str
-    category_confidence: float
+    category_confidence: float  # calibrated probability of the category given
     kind: str | None
     kind_confidence: float
+    unsure: bool = False
+    rule: str = "technical-vs-billing"
+    evidence: int = 0  # informative words found
+    other_probability: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
-class LinearCalibrated:
-    """A fitted linear SVM and its per-class sigmoids, as plain arrays: what
-    ``CalibratedClassifierCV(ensemble=False).predict_proba`` computes, without its
-    per-class Python loop, and stored as float32 (half the size)."""
+class Binary:
+    """A linear decision and the sigmoid that calibrates it: P(positive) =
+    1 / (1 + exp(a·(w·x + b) + c))."""
+
+    coef: np.ndarray  # (n_features,) float32
+    intercept: float
+    a: float
+    c: float
+
+    def probability(self, columns: np.ndarray, values: np.ndarray) -> float:
+        decision = float(self.coef[columns] @ values) + self.intercept
+        return 1.0 / (1.0 + math.exp(max(min(self.a * decision + self.c, 500.0), -500.0)))
+
+
+@dataclass(frozen=True, slots=True)
+class Multinomial:
+    """Softmax over linear decisions (the kind model)."""
 
     classes: tuple[str, ...]
-    coef: np.ndarray  # (n_classes or 1, n_features)
+    coef: np.ndarray  # (n_classes, n_features) float32
     intercept: np.ndarray
-    a: np.ndarray  # sigmoid slopes, one per column of the decision
-    b: np.ndarray
 
-    @classmethod
-    def from_sklearn(cls, fitted: Any) -> LinearCalibrated:
-        [calibrated] = fitted.calibrated_classifiers_
-        svm = calibrated.estimator
-        return cls(
-            tuple(str(c) for c in fitted.classes_),
-            svm.coef_.astype(np.float32),
-            svm.intercept_.astype(np.float32),
-            np.array([c.a_ for c in calibrated.calibrators], dtype=np.float64),
-            np.array([c.b_ for c in calibrated.calibrators], dtype=np.float64),
-        )
-
-    def to_state(self) -> dict[str, Any]:
-        return {
-            "classes": list(self.classes),
-            "coef": self.coef,
-            "intercept": self.intercept,
-            "a": self.a,
-            "b": self.b,
-        }
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> LinearCalibrated:
-        return cls(
-            tuple(state["classes"]), state["coef"], state["intercept"], state["a"], state["b"]
-        )
-
-    def proba_row(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Probabilities for one mail given as its non-zero features (no sparse matrix)."""
-        decision = (self.coef[:, columns] @ values).astype(np.float64)
-        return self._calibrate(decision[np.newaxis, :])[0]
-
-    def _calibrate(self, decision: np.ndarray) -> np.ndarray:
-        decision = decision + self.intercept
-        calibrated = 1.0 / (1.0 + np.exp(self.a * decision + self.b))
-        if len(self.classes) == 2:
-            return np.hstack([1.0 - calibrated, calibrated])
-        total = calibrated.sum(axis=1, keepdims=True)
-        uniform = np.full_like(calibrated, 1.0 / len(self.classes))
-        return np.divide(calibrated, total, out=uniform, where=total != 0)
+    def probabilities(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
+        decision = (self.coef[:, columns] @ values).astype(np.float64) + self.intercept
+        decision -= decision.max()
+        exp = np.exp(decision)
+        return exp / exp.sum()
 
 
-class FastTfidf:
-    """``TfidfVectorizer.transform`` of one text for a fitted vectorizer (sublinear tf, l2
-    norm), built from its public analyzer, vocabulary and idf: the same numbers, without the
-    input validation and sparse matrices that took most of the time of classifying a mail."""
-
-    def __init__(self, vectorizer: Any) -> None:
-        self.vectorizer = vectorizer
-        self._analyze = vectorizer.build_analyzer()
-        self._vocabulary: dict[str, int] = vectorizer.vocabulary_
-        self._idf = np.asarray(vectorizer.idf_, dtype=np.float64)
-
-    @property
-    def width(self) -> int:
-        return len(self._idf)
-
-    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The text's non-zero features: column indices and l2-normalized weights."""
-        counts = Counter(self._analyze(text))  # counted in C
-        known = list(counts.keys() & self._vocabulary.keys())  # intersected in C
-        if not known:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        # itemgetter looks every term up in C; the repeated first term makes it return a
-        # tuple even for a single term (then dropped)
-        pick = itemgetter(*known, known[0])
-        columns = np.array(pick(self._vocabulary)[:-1], dtype=np.int64)
-        frequencies = np.array(pick(counts)[:-1], dtype=np.float64)
-        weights = (1.0 + np.log(frequencies)) * self._idf[columns]
-        norm = float(np.sqrt(weights @ weights))
-        return columns, (weights / norm if norm else weights)
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    other: float  # P(other) at or above which a mail is sorted other
+    min_evidence: int  # fewer informative words than this: unsure
+    min_known_share: float  # of a mail's words (when it has 6 or more) the model must know
 
 
 @dataclass(frozen=True, slots=True)
 class TrainedModel:
-    vectorizers: tuple[FastTfidf, ...]  # character n-grams, words
-    category_model: LinearCalibrated
-    kind_model: LinearCalibrated | None  # None without kind labels
+    vocabularies: tuple[Vocabulary, ...]  # character n-grams, word n-grams
+    billing: Binary  # technical (0) vs billing (1)
+    other: Binary  # the rest (0) vs other (1)
+    kind: Multinomial | None  # None without kind labels
+    informative: frozenset[str]  # words that move a decision
+    thresholds: Thresholds
     kind_categories: Mapping[str, str]
     metadata: dict[str, Any]
 
-    def predict(self, subject: str, text: str) -> Prediction:
-        """One mail: the vectorizers' non-zero features straight into the linear models,
-        without building sparse matrices (most of the time it took)."""
+    @property
+    def width(self) -> int:
+        return sum(v.width for v in self.vocabularies)
+
+    def features(self, subject: str, text: str) -> tuple[np.ndarray, np.ndarray, str]:
         prepared = model_text(subject, text)
         columns, values, offset = [], [], 0
-        for vectorizer in self.vectorizers:
-            c, v = vectorizer.row(prepared)
+        for vocabulary in self.vocabularies:
+            c, v = vocabulary.row(prepared)
             columns.append(c + offset)
             values.append(v)
-            offset += vectorizer.width
-        column, value = np.concatenate(columns), np.concatenate(values).astype(np.float32)
-        kind = self.kind_model.proba_row(column, value) if self.kind_model else None
-        return self._decide(self.category_model.proba_row(column, value), kind)
-
-    def predict_many(self, mails: Sequence[tuple[str, str]]) -> list[Prediction]:
-        return [self.predict(subject, text) for subject, text in mails]
-
-    def _decide(self, category_probs: np.ndarray, kind_probs: np.ndarray | None) -> Prediction:
-        """The category whose kinds are together most probable (measured better than the
-        category model on the test split: 0.987 against 0.974 accuracy), with that sum as
-        its confidence; then the likeliest kind within it. Without a kind model covering
-        every category, the category model decides."""
-        categories = self.category_model.classes
-        if kind_probs is not None and self.kind_model is not None:
-            kinds = self.kind_model.classes
-            sums = dict.fromkeys(categories, 0.0)
-            for kind_id, probability in zip(kinds, kind_probs, strict=True):
-                category_of = self.kind_categories.get(kind_id)
-                if category_of in sums:
-                    sums[category_of] += float(probability)
-            covered = {self.kind_categories.get(k) for k in kinds} >= set(categories)
-            if covered:
-                category = max(sums, key=sums.__getitem__)
-                confidence = sums[category] / (sum(sums.values()) or 1.0)
-            else:
-                best = int(np.argmax(category_probs))
-                category, confidence = categories[best], float(category_probs[best])
-            allowed = [i for i, k in enumerate(kinds) if self.kind_categories.get(k) == category]
-            if allowed:
-                pick = max(allowed, key=lambda i: kind_probs[i])
-                share = float(sum(kind_probs[i] for i in allowed))
-                return Prediction(
-                    category,
-                    confidence,
-                    kinds[pick],
-                    float(kind_probs[pick]) / share if share else 0.0,
-                )
-            return Prediction(category, confidence, None, 0.0)
-        best = int(np.argmax(category_probs))
-        return Prediction(categories[best], float(category_probs[best]), None, 0.0)
-
-
-VECTORIZERS: tuple[dict[str, Any], ...] = (
-    {"analyzer": "char_wb", "ngram_range": (3, 4), "min_df": 2, "max_features": 40000},
-    {
-        "analyzer": "word",
-        "ngram_range": (1, 2),
-        "token_pattern": r"(?u)\b\w\w+\b",
-        "min_df": 2,
-        "max_features": 15000,
-    },
-)
-
-
-def _vectorizers() -> tuple[Any, ...]:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    return tuple(
-        TfidfVectorizer(**params, sublinear_tf=True, dtype=np.float32) for params in VECTORIZERS
-    )
-
-
-def _vectorizer_state(vectorizer: Any, params: Mapping[str, Any]) -> dict[str, Any]:
-    """A fitted vectorizer as its settings, vocabulary and weights: arrays, not objects
-    (and one array, not forty thousand dictionary entries, for the vocabulary)."""
-    terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-    settings = {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
-    settings.pop("min_df", None)
-    settings.pop("max_features", None)
-    return {"settings": settings, "terms": np.array(terms), "idf": vectorizer.idf_}
-
-
-def _vectorizer_from_state(state: Mapping[str, Any]) -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    settings = {k: tuple(v) if isinstance(v, list) else v for k, v in state["settings"].items()}
-    terms = [str(t) for t in state["terms"]]
-    vectorizer = TfidfVectorizer(
-        **settings,
-        vocabulary={t: i for i, t in enumerate(terms)},
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
-    vectorizer.idf_ = np.asarray(state["idf"], dtype=np.float64)
-    return vectorizer
-
-
-def _calibrated_svm(features: Any, labels: Sequence[str], weights: np.ndarray) -> Any:
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.svm import LinearSVC
-
-    # ensemble=False: one SVM on all the data, its sigmoids fitted on 5-fold scores.
-    model = CalibratedClassifierCV(
-        LinearSVC(C=0.5, class_weight="balanced", random_state=0),
-        method="sigmoid",
-        cv=5,
-        ensemble=False,
-    )
-    return model.fit(features, list(labels), sample_weight=weights)
-
-
-def train(
-    examples: Sequence[Example],
-    kind_categories: Mapping[str, str],
-    *,
-    progress: Progress = lambda step: None,
-) -> TrainedModel:
-    """Fit the vectorizers, the category model and (when kinds are labelled) the kind model."""
-    from scipy.sparse import hstack
-
-    if len({e.category for e in examples}) < 2:
-        raise ModelError("training needs examples of at least two categories")
-    progress("features")
-    vectorizers = _vectorizers()
-    texts = [model_text(e.subject, e.text) for e in examples]
-    features = hstack([v.fit_transform(texts) for v in vectorizers], format="csr")
-    for vectorizer in vectorizers:
-        if hasattr(vectorizer, "stop_words_"):  # scikit-learn < 1.7 kept every n-gram cut
-            del vectorizer.stop_words_
-    weights = np.array([e.weight for e in examples], dtype=np.float64)
-    progress("category model")
-    category = _calibrated_svm(features, [e.category for e in examples], weights)
-    progress("kind model")
-    with_kind = [i for i, e in enumerate(examples) if e.kind]
-    kind = None
-    if len({examples[i].kind for i in with_kind}) >= 2:
-        kind = _calibrated_svm(
-            features[with_kind], [str(examples[i].kind) for i in with_kind], weights[with_kind]
+            offset += vocabulary.width
+        return (
+            np.concatenate(columns),
+            np.concatenate(values).astype(np.float32),
+            prepared,
         )
-    return TrainedModel(
-        tuple(FastTfidf(v) for v in vectorizers),
-        LinearCalibrated.from_sklearn(category),
-        LinearCalibrated.from_sklearn(kind) if kind is not None else None,
-        dict(kind_categories),
-        {},
+
+    def predict(self, subject: str, text: str, threshold: float = 0.6) -> Prediction:
+        """One mail; ``threshold``: the calibrated probability under which technical vs
+        billing is left unsure (``triage.confidence_threshold``)."""
+        columns, values, prepared = self.features(subject, text)
+        p_billing = self.billing.probability(columns, values)
+        p_other = self.other.probability(columns, values)
+        kind_probs = self.kind.probabilities(columns, values) if self.kind else None
+        tokens = words(prepared)
+        evidence = len({w for w in tokens if w in self.informative and w not in NEUTRAL_WORDS})
+        word_index = self.vocabularies[-1].index
+        known = sum(w in word_index for w in tokens)
+        best = "billing" if p_billing >= 0.5 else "technical"
+        confidence = max(p_billing, 1.0 - p_billing)
+        if len(tokens) >= 6 and known / len(tokens) < self.thresholds.min_known_share:
+            rule, unsure = "unknown-vocabulary", True
+        elif evidence < self.thresholds.min_evidence:
+            rule, unsure = "no-evidence", True
+        elif p_other >= self.thresholds.other:
+            rule, best, confidence = "other-evidence", "other", p_other
+            unsure = p_other < threshold
+        elif confidence < threshold:
+            rule, unsure = "weak-margin", True
+        else:
+            rule, unsure = "technical-vs-billing", False
+        kind, kind_confidence = self._kind_within(best, kind_probs)
+        return Prediction(best, confidence, kind, kind_confidence, unsure, rule, evidence, p_other)
+
+    def predict_many(
+        self, mails: Sequence[tuple[str, str]], threshold: float = 0.6
+    ) -> list[Prediction]:
+        return [self.predict(subject, text, threshold) for subject, text in mails]
+
+    def _kind_within(
+        self, category: str, probabilities: np.ndarray | None
+    ) -> tuple[str | None, float]:
+        if probabilities is None or self.kind is None:
+            return None, 0.0
+        allowed = [
+            i for i, k in enumerate(self.kind.classes) if self.kind_categories.get(k) == category
+        ]
+        if not allowed:
+            return None, 0.0
+        pick = max(allowed, key=lambda i: probabilities[i])
+        share = float(sum(probabilities[i] for i in allowed))
+        return self.kind.classes[pick], float(probabilities[pick]) / share if share else 0.0
+
+
+# ---- the file ----------------------------------------------------------------------------
+
+
+def to_arrays(model: TrainedModel) -> dict[str, np.ndarray]:
+    """The model as named plain arrays (strings as fixed-width unicode, no objects)."""
+    arrays: dict[str, np.ndarray] = {}
+    for vocabulary in model.vocabularies:
+        terms = sorted(vocabulary.index, key=vocabulary.index.__getitem__)
+        arrays[f"{vocabulary.family}_terms"] = np.array(terms, dtype=np.str_)
+        arrays[f"{vocabulary.family}_idf"] = vocabulary.idf.astype(np.float64)
+    for name, binary in (("billing", model.billing), ("other", model.other)):
+        arrays[f"{name}_coef"] = binary.coef.astype(np.float32)
+        arrays[f"{name}_calibration"] = np.array(
+            [binary.intercept, binary.a, binary.c], dtype=np.float64
+        )
+    if model.kind is not None:
+        arrays["kind_classes"] = np.array(model.kind.classes, dtype=np.str_)
+        arrays["kind_coef"] = model.kind.coef.astype(np.float32)
+        arrays["kind_intercept"] = model.kind.intercept.astype(np.float64)
+    arrays["informative"] = np.array(sorted(model.informative), dtype=np.str_)
+    return arrays
+
+
+def from_arrays(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> TrainedModel:
+    families = meta.get("families", ["char", "word"])
+    vocabularies = tuple(
+        Vocabulary(f, arrays[f"{f}_terms"].tolist(), arrays[f"{f}_idf"]) for f in families
     )
+    width = sum(v.width for v in vocabularies)
 
+    def binary(name: str) -> Binary:
+        coef = np.asarray(arrays[f"{name}_coef"], dtype=np.float32)
+        if coef.shape != (width,):
+            raise ModelError(f"{name} model: {coef.shape} weights for {width} features")
+        intercept, a, c = (float(x) for x in arrays[f"{name}_calibration"])
+        return Binary(coef, intercept, a, c)
 
-def library_versions() -> dict[str, str]:
-    names = ("scikit-learn", "numpy", "scipy", "skops")
-    return {"python": platform.python_version(), **{n: version(n) for n in names}}
+    kind = None
+    if "kind_coef" in arrays:
+        coef = np.asarray(arrays["kind_coef"], dtype=np.float32)
+        classes = tuple(str(k) for k in arrays["kind_classes"].tolist())
+        if coef.shape != (len(classes), width):
+            raise ModelError(f"kind model: {coef.shape} weights for {len(classes)}×{width}")
+        kind = Multinomial(classes, coef, np.asarray(arrays["kind_intercept"], np.float64))
+    limits = meta.get("thresholds", {})
+    return TrainedModel(
+        vocabularies,
+        binary("billing"),
+        binary("other"),
+        kind,
+        frozenset(str(w) for w in arrays["informative"].tolist()),
+        Thresholds(
+            float(limits.get("other", 0.8)),
+            int(limits.get("min_evidence", 2)),
+            float(limits.get("min_known_share", 0.3)),
+        ),
+        dict(meta.get("kind_categories", {})),
+        dict(meta),
+    )
 
 
 def save(model: TrainedModel, directory: Path, metadata: Mapping[str, Any]) -> Path:
-    """Write the model file and its metadata (with the file's SHA-256) into ``directory``."""
-    import skops.io as sio
-
+    """Write the archive and its metadata (with the archive's SHA-256) into ``directory``,
+    each replaced atomically."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / MODEL_FILE
-    state: dict[str, Any] = {
-        "vectorizers": [
-            _vectorizer_state(v.vectorizer, p)
-            for v, p in zip(model.vectorizers, VECTORIZERS, strict=True)
-        ],
-        "category_model": model.category_model.to_state(),
-    }
-    if model.kind_model is not None:
-        state["kind_model"] = model.kind_model.to_state()
-    temporary = path.with_suffix(".tmp")
-    sio.dump(state, temporary, compression=8)  # zipfile.ZIP_DEFLATED
+    temporary = directory / (MODEL_FILE + ".tmp")
+    with temporary.open("wb") as handle:
+        np.savez_compressed(handle, **to_arrays(model))
+        handle.flush()
+        os.fsync(handle.fileno())
     meta = {
         **metadata,
         "format": FORMAT,
+        "families": [v.family for v in model.vocabularies],
+        "thresholds": {
+            "other": model.thresholds.other,
+            "min_evidence": model.thresholds.min_evidence,
+            "min_known_share": model.thresholds.min_known_share,
+        },
         "kind_categories": dict(model.kind_categories),
         "model_file": MODEL_FILE,
         "model_sha256": _sha256(temporary),
@@ -344,9 +273,7 @@ def save(model: TrainedModel, directory: Path, metadata: Mapping[str, Any]) -> P
 
 
 def load(directory: Path) -> TrainedModel:
-    """Load a model, refusing a file whose hash or content types are not as recorded."""
-    import skops.io as sio
-
+    """Load a model, refusing a file whose hash or content is not as recorded."""
     path, meta_path = directory / MODEL_FILE, directory / META_FILE
     if not path.exists() or not meta_path.exists():
         raise ModelError(f"no trained model in {directory} ({MODEL_FILE} + {META_FILE})")
@@ -354,8 +281,9 @@ def load(directory: Path) -> TrainedModel:
         meta = json.loads(meta_path.read_text("utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ModelError(f"{meta_path}: unreadable metadata: {exc}") from None
-    if meta.get("format") != FORMAT:
-        raise ModelError(f"{meta_path}: model format {meta.get('format')!r}, expected {FORMAT}")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise ModelError(f"{meta_path}: model format {found!r}, expected {FORMAT}")
     actual = _sha256(path)
     if actual != meta.get("model_sha256"):
         raise ModelError(
@@ -363,42 +291,19 @@ def load(directory: Path) -> TrainedModel:
             f"({str(meta.get('model_sha256'))[:12]}…): the file was changed; refusing to load"
         )
     try:
-        foreign = sorted(_node_types(path) - ALLOWED_NODES)
-        if foreign:
-            names = ", ".join(f"{module}.{name}" for module, name in foreign)
-            raise ModelError(f"{path}: refusing to load untrusted types: {names}")
-        state = sio.load(path, trusted=[])
-        if not isinstance(state, dict) or "category_model" not in state:
-            raise ModelError(f"{path}: not a maildesk model")
-        kind_state = state.get("kind_model")
-        return TrainedModel(
-            tuple(FastTfidf(_vectorizer_from_state(v)) for v in state["vectorizers"]),
-            LinearCalibrated.from_state(state["category_model"]),
-            LinearCalibrated.from_state(kind_state) if kind_state else None,
-            meta.get("kind_categories", {}),
-            meta,
-        )
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        return from_arrays(arrays, meta)
     except ModelError:
         raise
-    except Exception as exc:  # a corrupt zip, a skops format error, a foreign structure
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise ModelError(
+                f"{path}: holds Python objects (pickled data); refusing to load"
+            ) from None
+        raise ModelError(f"{path}: not a readable model: {exc}") from None
+    except (KeyError, OSError, zipfile.BadZipFile, EOFError) as exc:
         raise ModelError(f"{path}: not a readable model: {type(exc).__name__}: {exc}") from None
-
-
-def _node_types(path: Path) -> set[tuple[str, str]]:
-    """Every (module, class) named in the file's schema, read without building anything."""
-    with zipfile.ZipFile(path) as archive:
-        schema = json.loads(archive.read("schema.json"))
-    found: set[tuple[str, str]] = set()
-    pending: list[Any] = [schema]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, dict):
-            if "__class__" in node:
-                found.add((str(node.get("__module__")), str(node["__class__"])))
-            pending.extend(node.values())
-        elif isinstance(node, list):
-            pending.extend(node)
-    return found
 
 
 def _sha256(path: Path) -> str:
