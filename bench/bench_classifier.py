@@ -3,7 +3,9 @@
 - ``maildesk classify one.eml``, a whole process: wall time and peak memory (median of
   ``--runs``); the language model's compact cache is made first (as the first start does).
 - Loading the shipped model in a process, and classifying one mail at a time (as the
-  daemon does: category, kind, the unsure rules), parsing excluded: median and p99.
+  daemon does: category, kind, the unsure rules), parsing excluded: the median of a first
+  pass over the held-out mail (every word new to the process), then the median and p99 of
+  ``--repeat`` further passes (a running daemon: words already seen).
 - The daemon, from ``maildesk run`` to its "maildesk started" line (templates checked,
   database migrated, language and classifier models loaded) on an offline configuration.
 - Training on the corpus (``maildesk train`` minus the evaluation) and the model's size.
@@ -101,7 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = load(args.model)
     loading = time.perf_counter() - start
     mails = [(e.subject, e.text) for e in load_examples(args.test, kinds)]
-    model.predict(*mails[0])
+    first: list[float] = []  # a fresh process: no word's n-grams looked up yet
+    for subject, text in mails:
+        start = time.perf_counter()
+        model.predict(subject, text)
+        first.append(time.perf_counter() - start)
+    cold = statistics.median(first) * 1000
     times: list[float] = []
     for _ in range(args.repeat):
         for subject, text in mails:
@@ -120,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("  its peak memory", f"{classify_rss:.0f} MB", "<= 150 MB", classify_rss <= 150),
         ("daemon start to ready", f"{ready:.2f} s", "<= 2 s", ready <= 2.0),
         ("model load (in process)", f"{loading * 1000:.0f} ms", "", None),
+        ("classification per mail, first pass", f"{cold:.3f} ms", "", None),
         ("classification per mail, median", f"{median:.3f} ms", "<= 0.5 ms", median <= 0.5),
         ("classification per mail, p99", f"{p99:.3f} ms", "", None),
         ("model file", f"{size / 1e6:.2f} MB", "<= 10 MB", size <= 10e6),

@@ -124,7 +124,7 @@ def check_templates(config: Config, now: datetime) -> CheckResult:
 
 
 def check_classifier(config: Config) -> CheckResult:
-    """The trained model loads (hash and content types verified) and knows the catalogue."""
+    """The trained model loads (hash verified, plain arrays only) and knows the catalogue."""
     from maildesk.learn.model import ModelError, load
 
     if config.triage.classifier == "keywords":
@@ -141,7 +141,7 @@ def check_classifier(config: Config) -> CheckResult:
         )
     test = (meta.get("metrics") or {}).get("test") or {}
     figure = (
-        f", test technical/billing macro-F1 {test['tech_billing_macro_f1']:.3f}"
+        f", held-out technical/billing macro-F1 {test['tech_billing_macro_f1']:.3f}"
         if "tech_billing_macro_f1" in test
         else ""
     )

@@ -85,7 +85,10 @@ def words(text: str) -> list[str]:
 
 def word_ngrams(text: str) -> list[str]:
     """Words and pairs of neighbouring words."""
-    tokens = _WORD.findall(text)
+    return word_ngrams_of(_WORD.findall(text))
+
+
+def word_ngrams_of(tokens: list[str]) -> list[str]:
     return tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
 
 
@@ -133,11 +136,12 @@ class Vocabulary:
     def width(self) -> int:
         return len(self.idf)
 
-    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The text's non-zero features: column indices and l2-normalized weights."""
-        if self.family == "char":
+    def row(self, text: str, terms: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The text's non-zero features: column indices and l2-normalized weights
+        (``terms``: the analyzer's output when the caller has it already)."""
+        if self.family == "char" and terms is None:
             return self._char_row(text)
-        counts = Counter(self.analyze(text))  # counted in C
+        counts = Counter(self.analyze(text) if terms is None else terms)  # counted in C
         known = list(counts.keys() & self.index.keys())  # intersected in C
         if not known:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)

@@ -29,14 +29,13 @@ import math
 import os
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from maildesk.learn.features import Vocabulary, model_text, words
-from maildesk.learn.neutral import NEUTRAL_WORDS
+from maildesk.learn.features import Vocabulary, model_text, word_ngrams_of, words
 
 MODEL_FILE = "classifier.npz"
 META_FILE = "classifier.json"
@@ -77,8 +76,9 @@ class Binary:
     a: float
     c: float
 
-    def probability(self, columns: np.ndarray, values: np.ndarray) -> float:
-        decision = float(self.coef[columns] @ values) + self.intercept
+    def probability(self, product: float) -> float:
+        """P(positive) given the product of the weights and the features (w·x)."""
+        decision = product + self.intercept
         return 1.0 / (1.0 + math.exp(max(min(self.a * decision + self.c, 500.0), -500.0)))
 
 
@@ -90,8 +90,9 @@ class Multinomial:
     coef: np.ndarray  # (n_classes, n_features) float32
     intercept: np.ndarray
 
-    def probabilities(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
-        decision = (self.coef[:, columns] @ values).astype(np.float64) + self.intercept
+    def probabilities(self, products: np.ndarray) -> np.ndarray:
+        """Class probabilities given each class's weights times the features."""
+        decision = products.astype(np.float64) + self.intercept
         decision -= decision.max()
         exp = np.exp(decision)
         return exp / exp.sum()
@@ -114,34 +115,45 @@ class TrainedModel:
     thresholds: Thresholds
     kind_categories: Mapping[str, str]
     metadata: dict[str, Any]
+    # Every model's weights side by side, one row per feature: a mail's few hundred
+    # features are gathered once for all of them.
+    stacked: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        columns = [self.billing.coef[:, np.newaxis], self.other.coef[:, np.newaxis]]
+        if self.kind is not None:
+            columns.append(self.kind.coef.T)
+        object.__setattr__(
+            self, "stacked", np.ascontiguousarray(np.hstack(columns), dtype=np.float32)
+        )
 
     @property
     def width(self) -> int:
         return sum(v.width for v in self.vocabularies)
 
-    def features(self, subject: str, text: str) -> tuple[np.ndarray, np.ndarray, str]:
+    def features(self, subject: str, text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The mail's non-zero features (columns, values) and its words."""
         prepared = model_text(subject, text)
+        tokens = words(prepared)
         columns, values, offset = [], [], 0
         for vocabulary in self.vocabularies:
-            c, v = vocabulary.row(prepared)
+            terms = word_ngrams_of(tokens) if vocabulary.family == "word" else None
+            c, v = vocabulary.row(prepared, terms)
             columns.append(c + offset)
             values.append(v)
             offset += vocabulary.width
-        return (
-            np.concatenate(columns),
-            np.concatenate(values).astype(np.float32),
-            prepared,
-        )
+        return np.concatenate(columns), np.concatenate(values).astype(np.float32), tokens
 
     def predict(self, subject: str, text: str, threshold: float = 0.6) -> Prediction:
         """One mail; ``threshold``: the calibrated probability under which technical vs
         billing is left unsure (``triage.confidence_threshold``)."""
-        columns, values, prepared = self.features(subject, text)
-        p_billing = self.billing.probability(columns, values)
-        p_other = self.other.probability(columns, values)
-        kind_probs = self.kind.probabilities(columns, values) if self.kind else None
-        tokens = words(prepared)
-        evidence = len({w for w in tokens if w in self.informative and w not in NEUTRAL_WORDS})
+        columns, values, tokens = self.features(subject, text)
+        products = values @ self.stacked[columns]
+        p_billing = self.billing.probability(float(products[0]))
+        p_other = self.other.probability(float(products[1]))
+        kind_probs = self.kind.probabilities(products[2:]) if self.kind else None
+        informative = self.informative
+        evidence = len({w for w in tokens if w in informative})  # courtesy is not in tokens
         word_index = self.vocabularies[-1].index
         known = sum(w in word_index for w in tokens)
         best = "billing" if p_billing >= 0.5 else "technical"
