@@ -317,7 +317,7 @@ class Pipeline:
         incident.written_language = analysis.written_language
         session.add(incident)
         message = self._message(mail, inbound, key, now, "new_incident", "", incident)
-        message.language = language
+        message.language = analysis.written_language or language  # as written
         session.add(message)
         record_event(
             session,

@@ -261,12 +261,18 @@ def _held_summary(
     p_billing = _platt(billing, held.p_billing[scored])
     right = (p_billing >= 0.5) == (billing_y[scored] == 1)
     confidence = np.maximum(p_billing, 1 - p_billing)
+    groups = np.array(held.groups)[scored]
+    per_group = {
+        str(group): round(float(right[groups == group].mean()), 4)
+        for group in sorted(set(groups.tolist()))
+    }
     usable = ~np.isnan(held.p_other)
     sorted_other = _platt(other, held.p_other[usable]) >= other_threshold
     is_other = other_y[usable] == 1
     return {
         "mails": int(scored.sum()),
         "technical_vs_billing_accuracy": round(float(right.mean()), 4),
+        "technical_vs_billing_accuracy_per_group": per_group,
         "technical_vs_billing_unsure_and_error": {
             str(t): [
                 round(float(np.mean(confidence < t)), 4),
