@@ -593,8 +593,9 @@ def cmd_classify(args: argparse.Namespace, config: Config) -> int:
     from maildesk.learn.commands import classify_jsonl
     from maildesk.parse import UnparseableMail, parse_mail
     from maildesk.quotes import clean_reply, is_forward_subject
+    from maildesk.runtime.wiring import default_triager
     from maildesk.schedule import build_calendar
-    from maildesk.triage import TriageInput, default_triager
+    from maildesk.triage import TriageInput
 
     if not args.jsonl and not args.files:
         raise UsageError("give .eml files, or --jsonl to read JSON lines from standard input")

@@ -24,11 +24,12 @@ from maildesk.outbox import AiosmtplibSession, DrainResult, OutboxSender, Sessio
 from maildesk.pipeline import Pipeline
 from maildesk.render import TemplateRenderer
 from maildesk.retention import CopyRetention
+from maildesk.runtime.wiring import default_triager
 from maildesk.samples import check_templates
 from maildesk.schedule import build_calendar
 from maildesk.senderproc import SenderProcess
 from maildesk.store import Database
-from maildesk.triage import Triager, default_triager
+from maildesk.triage import Triager
 
 log = logging.getLogger("maildesk.daemon")
 

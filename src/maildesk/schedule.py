@@ -1,17 +1,55 @@
-"""The service schedule from configuration: a ``BusinessCalendar`` with holidays."""
+"""The service schedule from configuration: a ``BusinessCalendar`` with holidays.
+
+It reads the ``[schedule]`` section through the protocols below rather than the
+configuration's classes, so that the configuration (which validates a schedule by building
+its calendar) depends on this module and not the other way round.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import holidays
 
 from maildesk.businesstime import BusinessCalendar, ScheduleError, SpecialPeriod, parse_interval
 
-if TYPE_CHECKING:
-    from maildesk.config import ScheduleConfig
+
+class PeriodSpec(Protocol):
+    """A period with its own hours, as ``[[schedule.special]]`` gives it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def first(self) -> str: ...
+    @property
+    def last(self) -> str: ...
+    @property
+    def hours(self) -> Sequence[str]: ...
+    @property
+    def weekdays(self) -> Sequence[str]: ...
+
+
+class ScheduleSpec(Protocol):
+    """What a calendar is built from: the ``[schedule]`` section."""
+
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def business_day_hours(self) -> float: ...
+    @property
+    def closed_dates(self) -> Sequence[date]: ...
+    @property
+    def week(self) -> object: ...  # one attribute per weekday: its intervals
+    @property
+    def special(self) -> Sequence[PeriodSpec]: ...
+
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -38,7 +76,7 @@ def holiday_calendar(
         ) from None
 
 
-def build_calendar(config: ScheduleConfig) -> BusinessCalendar:
+def build_calendar(config: ScheduleSpec) -> BusinessCalendar:
     """Validate and build; every problem is a ``ScheduleError`` naming the day or period."""
     public = holiday_calendar(config.country, config.region)
     week = {
@@ -65,7 +103,7 @@ def build_calendar(config: ScheduleConfig) -> BusinessCalendar:
 
 
 def describe_schedule(
-    config: ScheduleConfig,
+    config: ScheduleSpec,
     calendar: BusinessCalendar,
     now: datetime,
     days: int,

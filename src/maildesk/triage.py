@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ from typing import Protocol
 
 from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config, IncidentKind, PriorityConfig
+from maildesk.text import normalize
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
 
@@ -73,19 +73,7 @@ class DeadlineRule(Protocol):
     def deadline(self, received_at: datetime, kind: IncidentKind, priority: str) -> Deadline: ...
 
 
-_SPACES = re.compile(r"\s+")
-# The accents of Latin scripts (Combining Diacritical Marks and their supplements).
-_COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _WORD = re.compile(r"\w+")
-
-
-def normalize(text: str) -> str:
-    """Lower case, no accents, single spaces: keyword matching that survives typing habits."""
-    text = text.lower()
-    if not text.isascii():
-        decomposed = unicodedata.normalize("NFKD", text.replace("·", ""))
-        text = _COMBINING_MARKS.sub("", decomposed)
-    return _SPACES.sub(" ", text).strip()
 
 
 @functools.lru_cache(maxsize=16)
@@ -255,15 +243,3 @@ class Triager:
             or classification.confidence < self._config.triage.confidence_threshold
         )
         return Triage(classification, unsure, priority, deadline)
-
-
-def default_triager(config: Config, calendar: BusinessCalendar) -> Triager:
-    """The configured classifier (trained model, else keywords), cues and business time."""
-    from maildesk.learn.classifier import load_classifier
-
-    return Triager(
-        config,
-        load_classifier(config),
-        CuePriority(config.priority),
-        BusinessTimeDeadline(config, calendar),
-    )

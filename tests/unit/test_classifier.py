@@ -22,9 +22,10 @@ from maildesk.learn.evaluation import evaluate
 from maildesk.learn.features import model_text, words
 from maildesk.learn.model import META_FILE, MODEL_FILE, ModelError, load
 from maildesk.pipeline import InboundMail, Outcome
+from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
 from maildesk.testing.stackconfig import write_offline_config
-from maildesk.triage import TriageInput, default_triager
+from maildesk.triage import TriageInput
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"

@@ -18,8 +18,10 @@ from maildesk.config import load_config
 from maildesk.logs import setup_logging
 from maildesk.outbox import backoff_delay
 from maildesk.render import RenderedMail
+from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
-from maildesk.triage import TriageInput, default_triager, normalize
+from maildesk.text import normalize
+from maildesk.triage import TriageInput
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "config.example.toml")
 CALENDAR = build_calendar(CONFIG.schedule)

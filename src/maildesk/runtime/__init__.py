@@ -1,0 +1,1 @@
+"""The running daemon and what wires its parts together."""
