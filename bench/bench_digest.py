@@ -22,11 +22,11 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from maildesk.config import load_config
+from maildesk.db.store import Database
+from maildesk.db.tables import Incident, Message
 from maildesk.digest import gather_digest, render_digest
-from maildesk.model import Incident, Message
 from maildesk.render import TemplateRenderer
 from maildesk.schedule import build_calendar
-from maildesk.store import Database
 from maildesk.testing.stackconfig import write_offline_config
 
 AT = datetime(2026, 11, 24, 7, 45, tzinfo=UTC)  # Tuesday 8:45 in Madrid

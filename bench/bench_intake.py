@@ -54,9 +54,9 @@ from cpu_split import CpuSnapshot, CpuSplit
 from maildesk.clock import SystemClock
 from maildesk.config import Config, load_config
 from maildesk.daemon import Daemon, OnceSummary, build_parts
+from maildesk.db.store import Database
+from maildesk.db.tables import Incident, Message, OutboxItem
 from maildesk.logs import setup_logging
-from maildesk.model import Incident, Message, OutboxItem
-from maildesk.store import Database
 from maildesk.testing.mailstack import (
     DEFAULT_USERS,
     MailStack,

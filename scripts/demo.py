@@ -23,8 +23,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from maildesk.cli import main as maildesk
-from maildesk.model import Incident, Message, OutboxItem
-from maildesk.store import Database
+from maildesk.db.store import Database
+from maildesk.db.tables import Incident, Message, OutboxItem
 from maildesk.testing.mailstack import MailStack, make_stack_directory, remove_stack_directory
 from maildesk.testing.stackconfig import DISTRIBUTOR, SUPPORT, write_local_config
 

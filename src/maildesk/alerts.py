@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from maildesk.businesstime import BusinessCalendar
 from maildesk.compose import compose_notice, queued_row
 from maildesk.config import Config
-from maildesk.model import AlertSent, Incident
+from maildesk.db.store import Database
+from maildesk.db.tables import AlertSent, Incident
 from maildesk.render import TemplateRenderer
-from maildesk.store import Database
 
 log = logging.getLogger("maildesk.alerts")
 

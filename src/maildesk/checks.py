@@ -86,7 +86,7 @@ def check_smtp(config: Config) -> CheckResult:
 def check_database(config: Config) -> CheckResult:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from maildesk.store import Database
+    from maildesk.db.store import Database
 
     try:
         database = Database(config.database.url)

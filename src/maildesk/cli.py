@@ -309,7 +309,7 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
 
 
 def _database(config: Config) -> Any:
-    from maildesk.store import Database
+    from maildesk.db.store import Database
 
     database = Database(config.database.url)
     database.migrate()
@@ -395,9 +395,9 @@ def cmd_schedule_due(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_incidents_set(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.lifecycle import InvalidChange
+    from maildesk.db.lifecycle import InvalidChange
+    from maildesk.db.store import apply_change
     from maildesk.schedule import build_calendar
-    from maildesk.store import apply_change
 
     if not any((args.status, args.priority, args.kind, args.category)):
         raise UsageError("nothing to change: give --status, --priority, --kind or --category")

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from email.utils import format_datetime
 
+from maildesk.db.tables import Incident, OutboxItem
 from maildesk.loopguard import LOOP_HEADER
-from maildesk.model import Incident, OutboxItem
 from maildesk.render import RenderedMail
 
 CRLF = "\r\n"

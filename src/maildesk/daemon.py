@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
 from maildesk.config import Config, ConfigError
+from maildesk.db.store import Database
 from maildesk.intake import ImapMailbox, IntakeRunner, IntakeStats
 from maildesk.interrupted import InterruptedSends
 from maildesk.jobs import ScheduledJobs
@@ -28,7 +29,6 @@ from maildesk.runtime.wiring import default_triager
 from maildesk.samples import check_templates
 from maildesk.schedule import build_calendar
 from maildesk.senderproc import SenderProcess
-from maildesk.store import Database
 from maildesk.triage import Triager
 
 log = logging.getLogger("maildesk.daemon")

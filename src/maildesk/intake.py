@@ -21,11 +21,11 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 from sqlalchemy.exc import OperationalError
 
-from maildesk import store
 from maildesk.config import ImapConfig
+from maildesk.db import store
+from maildesk.db.tables import QuarantinedMail
 from maildesk.interrupted import InterruptedSends
 from maildesk.loopguard import LOOP_HEADER
-from maildesk.model import QuarantinedMail
 from maildesk.pipeline import Handled, InboundMail, Outcome, Pipeline
 from maildesk.retention import CopyRetention
 

@@ -20,9 +20,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from maildesk import store
 from maildesk.clock import Clock
-from maildesk.model import OutboxItem
+from maildesk.db import store
+from maildesk.db.tables import OutboxItem
 
 log = logging.getLogger("maildesk.interrupted")
 

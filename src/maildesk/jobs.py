@@ -13,9 +13,9 @@ from maildesk.alerts import Alert, check_escalations
 from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
 from maildesk.config import Config
+from maildesk.db.store import Database
 from maildesk.digest import send_digest
 from maildesk.render import TemplateRenderer
-from maildesk.store import Database
 
 log = logging.getLogger("maildesk.jobs")
 

@@ -22,8 +22,8 @@ from sqlalchemy import bindparam, select, update
 
 from maildesk.clock import Clock
 from maildesk.config import SmtpConfig
-from maildesk.model import Incident, OutboxItem
-from maildesk.store import Database
+from maildesk.db.store import Database
+from maildesk.db.tables import Incident, OutboxItem
 
 log = logging.getLogger("maildesk.outbox")
 

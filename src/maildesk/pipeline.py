@@ -18,15 +18,15 @@ from enum import StrEnum
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from maildesk import store
 from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
 from maildesk.compose import OutgoingMail, compose_reply, queued_row
 from maildesk.config import Config
+from maildesk.db import store
+from maildesk.db.lifecycle import change_status, record_event
+from maildesk.db.tables import Incident, Message, QuarantinedMail
 from maildesk.language import detect_language
-from maildesk.lifecycle import change_status, record_event
 from maildesk.loopguard import LOOP_HEADER, automatic_reason, reply_suppressed_reason
-from maildesk.model import Incident, Message, QuarantinedMail
 from maildesk.parse import ParsedMail, UnparseableMail, parse_mail
 from maildesk.render import TemplateError, TemplateRenderer
 from maildesk.replycontext import IncidentFacts, reply_context

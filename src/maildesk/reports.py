@@ -11,8 +11,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from maildesk.config import Config
-from maildesk.model import Incident, IncidentEvent, Message, OutboxItem, QuarantinedMail
-from maildesk.store import Database, incidents_query
+from maildesk.db.store import Database, incidents_query
+from maildesk.db.tables import Incident, IncidentEvent, Message, OutboxItem, QuarantinedMail
 
 
 def _local(value: datetime | None, zone: ZoneInfo) -> str:

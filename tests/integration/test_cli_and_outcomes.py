@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from maildesk.cli import main
 from maildesk.config import Config
-from maildesk.model import Incident, Message, OutboxItem
-from maildesk.store import Database
+from maildesk.db.store import Database
+from maildesk.db.tables import Incident, Message, OutboxItem
 from maildesk.testing.mailstack import MailStack
 from maildesk.testing.stackconfig import SUPPORT, write_local_config
 from maildesk.testing.support import client_mail, count_rows, run_once
@@ -219,7 +219,7 @@ def test_a_template_failing_at_run_time_keeps_the_incident_and_says_why(
 ) -> None:
     from maildesk.clock import SystemClock
     from maildesk.daemon import Daemon, build_parts
-    from maildesk.model import IncidentEvent
+    from maildesk.db.tables import IncidentEvent
 
     parts = build_parts(stack_config, SystemClock())
     # The templates break after start (an admin edit): the next mail still becomes an incident.

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from maildesk.clock import SystemClock
 from maildesk.config import Config
 from maildesk.daemon import build_parts
-from maildesk.model import Incident, Message, OutboxItem
-from maildesk.store import Database
+from maildesk.db.store import Database
+from maildesk.db.tables import Incident, Message, OutboxItem
 from maildesk.testing.mailstack import MailStack
 from maildesk.testing.stackconfig import SUPPORT
 from maildesk.testing.support import client_mail, count_rows, run_once

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from maildesk.clock import FrozenClock
 from maildesk.config import Config
 from maildesk.daemon import Daemon, build_parts
-from maildesk.model import Incident
-from maildesk.store import Database
+from maildesk.db.store import Database
+from maildesk.db.tables import Incident
 from maildesk.testing.mailstack import MailStack
 from maildesk.testing.stackconfig import SUPPORT
 from maildesk.testing.support import client_mail

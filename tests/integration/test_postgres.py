@@ -30,10 +30,10 @@ from sqlalchemy.exc import IntegrityError
 from maildesk.clock import FrozenClock
 from maildesk.config import Config, load_config
 from maildesk.daemon import build_parts
-from maildesk.model import Base, Checkpoint, Incident, Message, OutboxItem, ReferenceCounter
+from maildesk.db.store import MIGRATIONS, Database, count_auto_replies, next_reference
+from maildesk.db.tables import Base, Checkpoint, Incident, Message, OutboxItem, ReferenceCounter
 from maildesk.outbox import OutboxSender
 from maildesk.pipeline import Handled, InboundMail, Outcome, Pipeline
-from maildesk.store import MIGRATIONS, Database, count_auto_replies, next_reference
 from maildesk.testing.stackconfig import SUPPORT, write_stack_config
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -356,8 +356,8 @@ def test_first_reference_of_a_year_allocated_by_two_workers_at_once(
 def test_two_daemons_send_one_digest_and_one_alert_per_threshold(
     pg_url: str, tmp_path: Path, connect: Callable[[str], Database]
 ) -> None:
+    from maildesk.db.tables import AlertSent, DigestSent
     from maildesk.jobs import ScheduledJobs
-    from maildesk.model import AlertSent, DigestSent
     from maildesk.render import TemplateRenderer
     from maildesk.schedule import build_calendar
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from maildesk.config import Config, load_config
-from maildesk.model import Incident, OutboxItem
+from maildesk.db.tables import Incident, OutboxItem
 from maildesk.testing.mailstack import MailStack
 from maildesk.testing.stackconfig import SUPPORT, write_local_config
 from maildesk.testing.support import client_mail, count_rows, run_once, wait_for

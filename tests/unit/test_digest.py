@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from maildesk.clock import FrozenClock
 from maildesk.config import Config, load_config
 from maildesk.daemon import build_parts
+from maildesk.db.store import Database
+from maildesk.db.tables import AlertSent, DigestSent, Incident, OutboxItem
 from maildesk.jobs import ScheduledJobs
-from maildesk.model import AlertSent, DigestSent, Incident, OutboxItem
 from maildesk.render import TemplateRenderer
 from maildesk.schedule import build_calendar
-from maildesk.store import Database
 from maildesk.testing.stackconfig import write_offline_config
 
 MADRID = build_calendar(load_config(Path("config.example.toml")).schedule).zone

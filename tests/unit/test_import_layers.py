@@ -100,7 +100,7 @@ def test_relative_and_lazy_imports_count(tmp_path: Path) -> None:
     source.write_text(
         "from typing import TYPE_CHECKING\n"
         "if TYPE_CHECKING:\n    from maildesk.config import Config\n"
-        "def f():\n    from maildesk.store import Database\n    import maildesk.clock\n"
+        "def f():\n    from maildesk.db.store import Database\n    import maildesk.clock\n"
     )
-    assert imported(source, "maildesk.x") >= {"maildesk.config", "maildesk.store",
+    assert imported(source, "maildesk.x") >= {"maildesk.config", "maildesk.db.store",
                                              "maildesk.clock"}  # fmt: skip

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from maildesk.cli import main
 from maildesk.config import Config, load_config
-from maildesk.lifecycle import InvalidChange, change_status, change_triage
-from maildesk.model import Incident, IncidentEvent
+from maildesk.db.lifecycle import InvalidChange, change_status, change_triage
+from maildesk.db.store import Database, next_reference
+from maildesk.db.tables import Incident, IncidentEvent
 from maildesk.schedule import build_calendar
-from maildesk.store import Database, next_reference
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 MADRID = ZoneInfo("Europe/Madrid")

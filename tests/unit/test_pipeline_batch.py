@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from maildesk.clock import FrozenClock
 from maildesk.config import Config, load_config
 from maildesk.daemon import build_parts
-from maildesk.model import (
+from maildesk.db.store import Database
+from maildesk.db.tables import (
     Checkpoint,
     Incident,
     IncidentEvent,
@@ -25,7 +26,6 @@ from maildesk.model import (
 from maildesk.pipeline import InboundMail, Outcome, Pipeline
 from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
-from maildesk.store import Database
 from maildesk.testing.stackconfig import write_offline_config
 from maildesk.testing.support import client_mail
 from maildesk.triage import Triage, TriageInput, Triager

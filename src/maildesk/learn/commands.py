@@ -64,8 +64,8 @@ def run_train(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from maildesk.db.store import Database
     from maildesk.learn.training import SETTINGS, library_versions, train
-    from maildesk.store import Database
 
     steps = [
         "loading",

@@ -23,7 +23,7 @@ from maildesk.parse import UnparseableMail, parse_mail
 from maildesk.quotes import clean_reply, is_forward_subject
 
 if TYPE_CHECKING:
-    from maildesk.store import Database
+    from maildesk.db.store import Database
 
 CATEGORIES = ("technical", "billing", "other")
 
@@ -159,7 +159,7 @@ def corrections_as_examples(database: Database) -> list[Example]:
     """The latest correction of each incident, as weighted training examples."""
     from sqlalchemy import select
 
-    from maildesk.model import Correction
+    from maildesk.db.tables import Correction
 
     latest: dict[int, Correction] = {}
     with database.session() as session:

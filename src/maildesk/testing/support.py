@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from maildesk.clock import Clock, SystemClock
 from maildesk.config import Config
 from maildesk.daemon import Daemon, OnceSummary, build_parts
-from maildesk.store import Database
+from maildesk.db.store import Database
 from maildesk.testing.stackconfig import SUPPORT
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
-from maildesk.model import Correction, Incident, IncidentEvent
+from maildesk.db.tables import Correction, Incident, IncidentEvent
 
 STATUSES = ("open", "waiting", "resolved", "closed")
 

@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from maildesk.model import (
+from maildesk.db.tables import (
     Checkpoint,
     Incident,
     Message,
@@ -319,8 +319,8 @@ def apply_change(
     note: str = "",
 ) -> list[str]:
     """Change one incident in one transaction; returns what changed (its history lines)."""
-    from maildesk.lifecycle import change_status, change_triage
-    from maildesk.model import IncidentEvent
+    from maildesk.db.lifecycle import change_status, change_triage
+    from maildesk.db.tables import IncidentEvent
 
     with database.session() as session:
         incident = session.scalars(

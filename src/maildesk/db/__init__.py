@@ -1,0 +1,1 @@
+"""The database: its tables, queries, the incident lifecycle and the migrations."""
