@@ -589,10 +589,10 @@ def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_classify(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.language import detect_language
+    from maildesk.inbound.language import detect_language
+    from maildesk.inbound.parse import UnparseableMail, parse_mail
+    from maildesk.inbound.quotes import clean_reply, is_forward_subject
     from maildesk.learn.commands import classify_jsonl
-    from maildesk.parse import UnparseableMail, parse_mail
-    from maildesk.quotes import clean_reply, is_forward_subject
     from maildesk.runtime.wiring import default_triager
     from maildesk.schedule import build_calendar
     from maildesk.triage import TriageInput

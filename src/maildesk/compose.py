@@ -17,7 +17,7 @@ from datetime import datetime, tzinfo
 from email.utils import format_datetime
 
 from maildesk.db.tables import Incident, OutboxItem
-from maildesk.loopguard import LOOP_HEADER
+from maildesk.inbound.loopguard import LOOP_HEADER
 from maildesk.render import RenderedMail
 
 CRLF = "\r\n"

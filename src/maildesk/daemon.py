@@ -17,12 +17,12 @@ from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
 from maildesk.config import Config, ConfigError
 from maildesk.db.store import Database
+from maildesk.inbound.language import load_model as load_language_model
+from maildesk.inbound.pipeline import Pipeline
 from maildesk.intake import ImapMailbox, IntakeRunner, IntakeStats
 from maildesk.interrupted import InterruptedSends
 from maildesk.jobs import ScheduledJobs
-from maildesk.language import load_model as load_language_model
 from maildesk.outbox import AiosmtplibSession, DrainResult, OutboxSender, SessionFactory
-from maildesk.pipeline import Pipeline
 from maildesk.render import TemplateRenderer
 from maildesk.retention import CopyRetention
 from maildesk.runtime.wiring import default_triager

@@ -24,9 +24,9 @@ from sqlalchemy.exc import OperationalError
 from maildesk.config import ImapConfig
 from maildesk.db import store
 from maildesk.db.tables import QuarantinedMail
+from maildesk.inbound.loopguard import LOOP_HEADER
+from maildesk.inbound.pipeline import Handled, InboundMail, Outcome, Pipeline
 from maildesk.interrupted import InterruptedSends
-from maildesk.loopguard import LOOP_HEADER
-from maildesk.pipeline import Handled, InboundMail, Outcome, Pipeline
 from maildesk.retention import CopyRetention
 
 log = logging.getLogger("maildesk.intake")

@@ -20,7 +20,7 @@ def _context(record: logging.LogRecord) -> dict[str, Any]:
 
 
 class TextFormatter(logging.Formatter):
-    """``2026-11-25T12:00:00Z INFO maildesk.pipeline mail handled key=value …``"""
+    """``2026-11-25T12:00:00Z INFO maildesk.inbound.pipeline mail handled key=value …``"""
 
     def format(self, record: logging.LogRecord) -> str:
         stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

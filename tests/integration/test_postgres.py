@@ -32,8 +32,8 @@ from maildesk.config import Config, load_config
 from maildesk.daemon import build_parts
 from maildesk.db.store import MIGRATIONS, Database, count_auto_replies, next_reference
 from maildesk.db.tables import Base, Checkpoint, Incident, Message, OutboxItem, ReferenceCounter
+from maildesk.inbound.pipeline import Handled, InboundMail, Outcome, Pipeline
 from maildesk.outbox import OutboxSender
-from maildesk.pipeline import Handled, InboundMail, Outcome, Pipeline
 from maildesk.testing.stackconfig import SUPPORT, write_stack_config
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)

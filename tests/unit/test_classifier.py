@@ -17,11 +17,11 @@ from maildesk.cli import main
 from maildesk.clock import FrozenClock
 from maildesk.config import Config, load_config
 from maildesk.daemon import build_parts
+from maildesk.inbound.pipeline import InboundMail, Outcome
 from maildesk.learn.corpus import CorpusError, load_examples
 from maildesk.learn.evaluation import evaluate
 from maildesk.learn.features import model_text, words
 from maildesk.learn.model import META_FILE, MODEL_FILE, ModelError, load
-from maildesk.pipeline import InboundMail, Outcome
 from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
 from maildesk.testing.stackconfig import write_offline_config

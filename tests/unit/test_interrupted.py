@@ -14,8 +14,8 @@ from maildesk.config import load_config
 from maildesk.daemon import build_parts
 from maildesk.db.store import Database
 from maildesk.db.tables import Incident, OutboxItem
+from maildesk.inbound.pipeline import InboundMail
 from maildesk.interrupted import InterruptedSends
-from maildesk.pipeline import InboundMail
 from maildesk.testing.stackconfig import write_offline_config
 from maildesk.testing.support import client_mail
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from maildesk.language import LanguageGuess, detect_language
+from maildesk.inbound.language import LanguageGuess, detect_language
 
 CATALAN = [
     "No tinc connexió a internet des d'ahir a la tarda.",
@@ -271,7 +271,7 @@ def test_a_language_we_answer_in_is_answered_in_itself() -> None:
 def test_the_compact_language_model_is_cached_and_remade_when_damaged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from maildesk import language
+    from maildesk.inbound import language
 
     monkeypatch.setenv("MAILDESK_CACHE_DIR", str(tmp_path))
     first = language._compact_arrays(("de", "en", "es"))

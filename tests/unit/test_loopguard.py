@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from maildesk.loopguard import automatic_reason, reply_suppressed_reason
-from maildesk.parse import ParsedMail, parse_mail
+from maildesk.inbound.loopguard import automatic_reason, reply_suppressed_reason
+from maildesk.inbound.parse import ParsedMail, parse_mail
 
 OWN = frozenset({"support@maildesk.test", "distribuidor@maildesk.test"})
 

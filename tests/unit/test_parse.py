@@ -11,8 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from maildesk.parse import FORWARD_MARKER, Attachment, ParsedMail, UnparseableMail, parse_mail
-from maildesk.quotes import clean_reply, is_forward_subject
+from maildesk.inbound.parse import (
+    FORWARD_MARKER,
+    Attachment,
+    ParsedMail,
+    UnparseableMail,
+    parse_mail,
+)
+from maildesk.inbound.quotes import clean_reply, is_forward_subject
 
 CET = timezone(timedelta(hours=1))
 

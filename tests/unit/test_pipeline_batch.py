@@ -23,7 +23,7 @@ from maildesk.db.tables import (
     OutboxItem,
     QuarantinedMail,
 )
-from maildesk.pipeline import InboundMail, Outcome, Pipeline
+from maildesk.inbound.pipeline import InboundMail, Outcome, Pipeline
 from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
 from maildesk.testing.stackconfig import write_offline_config

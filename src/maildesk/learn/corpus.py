@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from maildesk.parse import UnparseableMail, parse_mail
-from maildesk.quotes import clean_reply, is_forward_subject
+from maildesk.inbound.parse import UnparseableMail, parse_mail
+from maildesk.inbound.quotes import clean_reply, is_forward_subject
 
 if TYPE_CHECKING:
     from maildesk.db.store import Database

@@ -25,9 +25,9 @@ from maildesk.config import Config
 from maildesk.db import store
 from maildesk.db.lifecycle import change_status, record_event
 from maildesk.db.tables import Incident, Message, QuarantinedMail
-from maildesk.language import detect_language
-from maildesk.loopguard import LOOP_HEADER, automatic_reason, reply_suppressed_reason
-from maildesk.parse import ParsedMail, UnparseableMail, parse_mail
+from maildesk.inbound.language import detect_language
+from maildesk.inbound.loopguard import LOOP_HEADER, automatic_reason, reply_suppressed_reason
+from maildesk.inbound.parse import ParsedMail, UnparseableMail, parse_mail
 from maildesk.render import TemplateError, TemplateRenderer
 from maildesk.replycontext import IncidentFacts, reply_context
 from maildesk.triage import Triage, TriageInput, Triager

@@ -29,8 +29,8 @@ from inscriptis import get_text
 from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
 
-from maildesk import quotes
-from maildesk._decode import decode_bytes, decode_header_value, raw_header_text
+from maildesk.inbound import quotes
+from maildesk.inbound.decoding import decode_bytes, decode_header_value, raw_header_text
 
 
 @dataclass(frozen=True, slots=True)

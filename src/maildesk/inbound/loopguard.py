@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from maildesk.parse import ParsedMail
+from maildesk.inbound.parse import ParsedMail
 
 LOOP_HEADER = "X-Maildesk-Loop"
 
