@@ -25,7 +25,7 @@ from maildesk.config import load_config
 from maildesk.db.store import Database
 from maildesk.db.tables import Incident, Message
 from maildesk.digest import gather_digest, render_digest
-from maildesk.render import TemplateRenderer
+from maildesk.outbound.render import TemplateRenderer
 from maildesk.schedule import build_calendar
 from maildesk.testing.stackconfig import write_offline_config
 

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from maildesk.businesstime import BusinessCalendar
-from maildesk.compose import compose_notice, queued_row
 from maildesk.config import Config
 from maildesk.db.store import Database
 from maildesk.db.tables import AlertSent, Incident
-from maildesk.render import TemplateRenderer
+from maildesk.outbound.compose import compose_notice, queued_row
+from maildesk.outbound.render import TemplateRenderer
 
 log = logging.getLogger("maildesk.alerts")
 

@@ -42,7 +42,7 @@ def check_imap(config: Config) -> CheckResult:
 
 
 async def _smtp(config: Config) -> str:
-    from maildesk.outbox import smtp_connect
+    from maildesk.outbound.outbox import smtp_connect
 
     client = await smtp_connect(config.smtp, config.smtp.resolve_password())
     try:
@@ -99,8 +99,8 @@ def check_database(config: Config) -> CheckResult:
 
 
 def check_templates(config: Config, now: datetime) -> CheckResult:
-    from maildesk.render import TemplateRenderer
-    from maildesk.samples import check_templates as render_all
+    from maildesk.outbound.render import TemplateRenderer
+    from maildesk.outbound.samples import check_templates as render_all
 
     try:
         renderer = TemplateRenderer(

@@ -422,7 +422,7 @@ def cmd_incidents_set(args: argparse.Namespace, config: Config) -> int:
 
 
 def _renderer(config: Config) -> Any:
-    from maildesk.render import TemplateRenderer
+    from maildesk.outbound.render import TemplateRenderer
 
     return TemplateRenderer(
         config.templates_dir,
@@ -523,7 +523,7 @@ def _levels_json(levels: Any) -> dict[str, Any]:
 
 
 def cmd_templates_check(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.samples import SAMPLES, check_templates
+    from maildesk.outbound.samples import SAMPLES, check_templates
 
     renderer = _renderer(config)
     problems = check_templates(config, renderer, _instant(None, config))
@@ -536,8 +536,8 @@ def cmd_templates_check(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_templates_preview(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.render import TemplateError
-    from maildesk.samples import sample_context
+    from maildesk.outbound.render import TemplateError
+    from maildesk.outbound.samples import sample_context
 
     renderer = _renderer(config)
     language = renderer.language_for(args.lang)

@@ -21,12 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from maildesk.businesstime import BusinessCalendar
-from maildesk.compose import compose_notice, queued_row
 from maildesk.config import Config
 from maildesk.db.store import Database
 from maildesk.db.tables import DigestSent, Incident, Message
 from maildesk.levels import OPEN_STATUSES, IncidentRecord, ServiceLevels, service_levels
-from maildesk.render import RenderedMail, TemplateRenderer
+from maildesk.outbound.compose import compose_notice, queued_row
+from maildesk.outbound.render import RenderedMail, TemplateRenderer
 
 log = logging.getLogger("maildesk.digest")
 

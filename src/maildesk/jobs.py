@@ -15,7 +15,7 @@ from maildesk.clock import Clock
 from maildesk.config import Config
 from maildesk.db.store import Database
 from maildesk.digest import send_digest
-from maildesk.render import TemplateRenderer
+from maildesk.outbound.render import TemplateRenderer
 
 log = logging.getLogger("maildesk.jobs")
 

@@ -310,7 +310,7 @@ def crash_config(
 
 def crashing_run(config: Config, *, after_accept: bool) -> None:
     """One ``run --once`` whose process dies around the first SMTP send."""
-    from maildesk.outbox import AiosmtplibSession
+    from maildesk.outbound.outbox import AiosmtplibSession
 
     class Crashing(AiosmtplibSession):
         async def send(

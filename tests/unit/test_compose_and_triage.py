@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from maildesk.compose import compose_reply
 from maildesk.config import load_config
 from maildesk.logs import setup_logging
-from maildesk.outbox import backoff_delay
-from maildesk.render import RenderedMail
+from maildesk.outbound.compose import compose_reply
+from maildesk.outbound.outbox import backoff_delay
+from maildesk.outbound.render import RenderedMail
 from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
 from maildesk.text import normalize

@@ -17,7 +17,7 @@ from maildesk.daemon import build_parts
 from maildesk.db.store import Database
 from maildesk.db.tables import AlertSent, DigestSent, Incident, OutboxItem
 from maildesk.jobs import ScheduledJobs
-from maildesk.render import TemplateRenderer
+from maildesk.outbound.render import TemplateRenderer
 from maildesk.schedule import build_calendar
 from maildesk.testing.stackconfig import write_offline_config
 

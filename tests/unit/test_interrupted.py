@@ -15,7 +15,7 @@ from maildesk.daemon import build_parts
 from maildesk.db.store import Database
 from maildesk.db.tables import Incident, OutboxItem
 from maildesk.inbound.pipeline import InboundMail
-from maildesk.interrupted import InterruptedSends
+from maildesk.outbound.interrupted import InterruptedSends
 from maildesk.testing.stackconfig import write_offline_config
 from maildesk.testing.support import client_mail
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from maildesk.render import RenderedMail, TemplateError, TemplateRenderer
+from maildesk.outbound.render import RenderedMail, TemplateError, TemplateRenderer
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 MADRID = ZoneInfo("Europe/Madrid")

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
-from maildesk.compose import OutgoingMail, compose_reply, queued_row
 from maildesk.config import Config
 from maildesk.db import store
 from maildesk.db.lifecycle import change_status, record_event
@@ -28,8 +27,9 @@ from maildesk.db.tables import Incident, Message, QuarantinedMail
 from maildesk.inbound.language import detect_language
 from maildesk.inbound.loopguard import LOOP_HEADER, automatic_reason, reply_suppressed_reason
 from maildesk.inbound.parse import ParsedMail, UnparseableMail, parse_mail
-from maildesk.render import TemplateError, TemplateRenderer
-from maildesk.replycontext import IncidentFacts, reply_context
+from maildesk.outbound.compose import OutgoingMail, compose_reply, queued_row
+from maildesk.outbound.render import TemplateError, TemplateRenderer
+from maildesk.outbound.replycontext import IncidentFacts, reply_context
 from maildesk.triage import Triage, TriageInput, Triager
 
 log = logging.getLogger("maildesk.pipeline")

@@ -19,7 +19,7 @@ from typing import Any
 from maildesk.clock import Clock
 from maildesk.config import Config
 from maildesk.db.store import Database
-from maildesk.outbox import AiosmtplibSession, DrainResult, OutboxSender
+from maildesk.outbound.outbox import AiosmtplibSession, DrainResult, OutboxSender
 
 log = logging.getLogger("maildesk.senderproc")
 COALESCE_SECONDS = 0.05

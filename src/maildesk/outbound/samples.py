@@ -12,8 +12,8 @@ from maildesk.alerts import alert_context
 from maildesk.config import Config
 from maildesk.digest import DigestData, digest_context, period_levels, sample_lines
 from maildesk.levels import IncidentRecord
-from maildesk.render import TemplateError, TemplateRenderer
-from maildesk.replycontext import reply_context, sample_facts
+from maildesk.outbound.render import TemplateError, TemplateRenderer
+from maildesk.outbound.replycontext import reply_context, sample_facts
 from maildesk.schedule import build_calendar
 
 

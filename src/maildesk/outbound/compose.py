@@ -18,7 +18,7 @@ from email.utils import format_datetime
 
 from maildesk.db.tables import Incident, OutboxItem
 from maildesk.inbound.loopguard import LOOP_HEADER
-from maildesk.render import RenderedMail
+from maildesk.outbound.render import RenderedMail
 
 CRLF = "\r\n"
 # An encoded word may have 75 characters (RFC 2047 §2); ours have at most 64
