@@ -24,8 +24,8 @@ from sqlalchemy import insert
 from maildesk.config import load_config
 from maildesk.db.store import Database
 from maildesk.db.tables import Incident, Message
-from maildesk.digest import gather_digest, render_digest
 from maildesk.outbound.render import TemplateRenderer
+from maildesk.reports.digest import gather_digest, render_digest
 from maildesk.schedule import build_calendar
 from maildesk.testing.stackconfig import write_offline_config
 

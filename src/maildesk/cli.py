@@ -317,7 +317,7 @@ def _database(config: Config) -> Any:
 
 
 def cmd_incidents_list(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.reports import incident_rows, print_incident_table
+    from maildesk.reports.incidents import incident_rows, print_incident_table
 
     rows = incident_rows(
         _database(config), config, args.status, args.search, args.limit, args.unsure
@@ -331,7 +331,7 @@ def cmd_incidents_list(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_incidents_show(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.reports import incident_detail, print_incident_detail
+    from maildesk.reports.incidents import incident_detail, print_incident_detail
 
     detail = incident_detail(_database(config), config, args.reference)
     if detail is None:
@@ -441,7 +441,7 @@ def _show_rendered(rendered: Any, html: Path | None) -> None:
 
 
 def cmd_digest(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.digest import digest_recipients, gather_digest, render_digest, send_digest
+    from maildesk.reports.digest import digest_recipients, gather_digest, render_digest, send_digest
     from maildesk.schedule import build_calendar
 
     calendar = build_calendar(config.schedule)
@@ -475,8 +475,8 @@ async def _drain(sender: Any) -> Any:
 
 
 def cmd_report_levels(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.digest import incident_records
-    from maildesk.levels import service_levels
+    from maildesk.reports.digest import incident_records
+    from maildesk.reports.levels import service_levels
     from maildesk.schedule import build_calendar
 
     calendar = build_calendar(config.schedule)
@@ -651,7 +651,7 @@ def cmd_classify(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_quarantine_list(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.reports import print_quarantine_table, quarantine_rows
+    from maildesk.reports.incidents import print_quarantine_table, quarantine_rows
 
     rows = quarantine_rows(_database(config))
     if args.json:

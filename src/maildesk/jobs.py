@@ -9,13 +9,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from maildesk.alerts import Alert, check_escalations
 from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
 from maildesk.config import Config
 from maildesk.db.store import Database
-from maildesk.digest import send_digest
 from maildesk.outbound.render import TemplateRenderer
+from maildesk.reports.alerts import Alert, check_escalations
+from maildesk.reports.digest import send_digest
 
 log = logging.getLogger("maildesk.jobs")
 

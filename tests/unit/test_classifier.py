@@ -398,7 +398,7 @@ def test_incidents_record_the_written_language_the_deciding_rule_and_unsure(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from maildesk.db.store import Database
-    from maildesk.reports import incident_detail
+    from maildesk.reports.incidents import incident_detail
 
     path = write_offline_config(tmp_path)
     config = load_config(path)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from maildesk.config import load_config
-from maildesk.levels import IncidentRecord, Share, nearest_rank, service_levels
+from maildesk.reports.levels import IncidentRecord, Share, nearest_rank, service_levels
 from maildesk.schedule import build_calendar
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "config.example.toml")

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from maildesk.alerts import alert_context
 from maildesk.config import Config
-from maildesk.digest import DigestData, digest_context, period_levels, sample_lines
-from maildesk.levels import IncidentRecord
 from maildesk.outbound.render import TemplateError, TemplateRenderer
 from maildesk.outbound.replycontext import reply_context, sample_facts
+from maildesk.reports.alerts import alert_context
+from maildesk.reports.digest import DigestData, digest_context, period_levels, sample_lines
+from maildesk.reports.levels import IncidentRecord
 from maildesk.schedule import build_calendar
 
 

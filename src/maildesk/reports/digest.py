@@ -24,9 +24,9 @@ from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
 from maildesk.db.store import Database
 from maildesk.db.tables import DigestSent, Incident, Message
-from maildesk.levels import OPEN_STATUSES, IncidentRecord, ServiceLevels, service_levels
 from maildesk.outbound.compose import compose_notice, queued_row
 from maildesk.outbound.render import RenderedMail, TemplateRenderer
+from maildesk.reports.levels import OPEN_STATUSES, IncidentRecord, ServiceLevels, service_levels
 
 log = logging.getLogger("maildesk.digest")
 
