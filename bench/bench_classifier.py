@@ -29,10 +29,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from maildesk.config import load_config
-from maildesk.learn.corpus import load_examples
-from maildesk.learn.model import MODEL_FILE, load, save
-from maildesk.learn.training import train
 from maildesk.testing.stackconfig import write_offline_config
+from maildesk.triage.learned.corpus import load_examples
+from maildesk.triage.learned.model import MODEL_FILE, load, save
+from maildesk.triage.learned.training import train
 
 REPO = Path(__file__).resolve().parents[1]
 MAILDESK = [sys.executable, "-m", "maildesk.cli"]

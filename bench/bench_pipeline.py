@@ -36,7 +36,7 @@ from maildesk.intake import COMMIT_BATCH
 from maildesk.outbound.compose import compose_reply
 from maildesk.outbound.replycontext import IncidentFacts, reply_context
 from maildesk.testing.stackconfig import write_offline_config
-from maildesk.triage import TriageInput
+from maildesk.triage.rules import TriageInput
 
 # A Tuesday at 10:00 in Madrid: open, so the clock starts at once and "ack" is rendered.
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -125,7 +125,7 @@ def check_templates(config: Config, now: datetime) -> CheckResult:
 
 def check_classifier(config: Config) -> CheckResult:
     """The trained model loads (hash verified, plain arrays only) and knows the catalogue."""
-    from maildesk.learn.model import ModelError, load
+    from maildesk.triage.learned.model import ModelError, load
 
     if config.triage.classifier == "keywords":
         return CheckResult("classifier", True, "keyword rules (triage.classifier = keywords)")

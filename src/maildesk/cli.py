@@ -553,7 +553,7 @@ def cmd_templates_preview(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_train(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.learn.commands import CommandError, run_train
+    from maildesk.triage.learned.commands import CommandError, run_train
 
     test = None if str(args.test) == "none" else args.test
     if test is not None and not test.exists():
@@ -574,7 +574,7 @@ def cmd_train(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.learn.commands import CommandError, run_evaluate
+    from maildesk.triage.learned.commands import CommandError, run_evaluate
 
     try:
         return run_evaluate(
@@ -592,10 +592,10 @@ def cmd_classify(args: argparse.Namespace, config: Config) -> int:
     from maildesk.inbound.language import detect_language
     from maildesk.inbound.parse import UnparseableMail, parse_mail
     from maildesk.inbound.quotes import clean_reply, is_forward_subject
-    from maildesk.learn.commands import classify_jsonl
     from maildesk.runtime.wiring import default_triager
     from maildesk.schedule import build_calendar
-    from maildesk.triage import TriageInput
+    from maildesk.triage.learned.commands import classify_jsonl
+    from maildesk.triage.rules import TriageInput
 
     if not args.jsonl and not args.files:
         raise UsageError("give .eml files, or --jsonl to read JSON lines from standard input")

@@ -29,7 +29,7 @@ from maildesk.outbound.sender_process import SenderProcess
 from maildesk.retention import CopyRetention
 from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
-from maildesk.triage import Triager
+from maildesk.triage.rules import Triager
 
 log = logging.getLogger("maildesk.daemon")
 

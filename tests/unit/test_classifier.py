@@ -18,14 +18,14 @@ from maildesk.clock import FrozenClock
 from maildesk.config import Config, load_config
 from maildesk.daemon import build_parts
 from maildesk.inbound.pipeline import InboundMail, Outcome
-from maildesk.learn.corpus import CorpusError, load_examples
-from maildesk.learn.evaluation import evaluate
-from maildesk.learn.features import model_text, words
-from maildesk.learn.model import META_FILE, MODEL_FILE, ModelError, load
 from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
 from maildesk.testing.stackconfig import write_offline_config
-from maildesk.triage import TriageInput
+from maildesk.triage.learned.corpus import CorpusError, load_examples
+from maildesk.triage.learned.evaluation import evaluate
+from maildesk.triage.learned.features import model_text, words
+from maildesk.triage.learned.model import META_FILE, MODEL_FILE, ModelError, load
+from maildesk.triage.rules import TriageInput
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
@@ -55,8 +55,8 @@ def test_the_shipped_model_loads_and_its_metrics_match_its_metadata(shipped) -> 
 
 
 def test_the_shipped_model_is_reproduced_from_the_corpus(shipped) -> None:  # type: ignore[no-untyped-def]
-    from maildesk.learn.corpus import corpus_digest
-    from maildesk.learn.training import train
+    from maildesk.triage.learned.corpus import corpus_digest
+    from maildesk.triage.learned.training import train
 
     meta = shipped.metadata
     examples = load_examples(REPO / meta["data"]["train"]["path"], KINDS)
@@ -175,7 +175,7 @@ def test_other_needs_positive_evidence(shipped) -> None:  # type: ignore[no-unty
 def test_runtime_features_equal_scikit_learn(shipped) -> None:  # type: ignore[no-untyped-def]
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from maildesk.learn.features import ANALYZERS
+    from maildesk.triage.learned.features import ANALYZERS
 
     texts = [
         model_text("Sin internet", "No va la fibra desde ayer"),
@@ -185,7 +185,7 @@ def test_runtime_features_equal_scikit_learn(shipped) -> None:  # type: ignore[n
     corpus = [*texts, model_text("Internet", "fibra caida sin internet desde ayer")]
     for family in ("char", "word"):
         theirs = TfidfVectorizer(analyzer=ANALYZERS[family], sublinear_tf=True).fit(corpus)
-        from maildesk.learn.features import Vocabulary
+        from maildesk.triage.learned.features import Vocabulary
 
         ours = Vocabulary(family, list(theirs.get_feature_names_out()), theirs.idf_)
         for text, expected in zip(texts, theirs.transform(texts).toarray(), strict=True):
@@ -199,7 +199,7 @@ def test_classifying_does_not_import_scikit_learn() -> None:
     import subprocess
 
     code = (
-        "import sys; from pathlib import Path; from maildesk.learn.model import load; "
+        "import sys; from pathlib import Path; from maildesk.triage.learned.model import load; "
         f"m = load(Path({str(MODELS)!r})); p = m.predict('Sin internet', 'La fibra no va'); "
         "assert p.category == 'technical', p; "
         "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('sklearn', 'scipy', 'skops')); "

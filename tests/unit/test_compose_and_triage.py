@@ -21,7 +21,7 @@ from maildesk.outbound.render import RenderedMail
 from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
 from maildesk.text import normalize
-from maildesk.triage import TriageInput
+from maildesk.triage.rules import TriageInput
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "config.example.toml")
 CALENDAR = build_calendar(CONFIG.schedule)

@@ -28,7 +28,7 @@ from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
 from maildesk.testing.stackconfig import write_offline_config
 from maildesk.testing.support import client_mail
-from maildesk.triage import Triage, TriageInput, Triager
+from maildesk.triage.rules import Triage, TriageInput, Triager
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Madrid: open
 

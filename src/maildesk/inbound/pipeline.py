@@ -30,7 +30,7 @@ from maildesk.inbound.parse import ParsedMail, UnparseableMail, parse_mail
 from maildesk.outbound.compose import OutgoingMail, compose_reply, queued_row
 from maildesk.outbound.render import TemplateError, TemplateRenderer
 from maildesk.outbound.replycontext import IncidentFacts, reply_context
-from maildesk.triage import Triage, TriageInput, Triager
+from maildesk.triage.rules import Triage, TriageInput, Triager
 
 log = logging.getLogger("maildesk.pipeline")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
-from maildesk.learn.classifier import load_classifier
-from maildesk.triage import BusinessTimeDeadline, CuePriority, Triager
+from maildesk.triage.learned.classifier import load_classifier
+from maildesk.triage.rules import BusinessTimeDeadline, CuePriority, Triager
 
 
 def default_triager(config: Config, calendar: BusinessCalendar) -> Triager:

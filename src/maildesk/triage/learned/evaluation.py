@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from maildesk.learn.corpus import CATEGORIES, Example
-from maildesk.learn.model import Prediction, TrainedModel
+from maildesk.triage.learned.corpus import CATEGORIES, Example
+from maildesk.triage.learned.model import Prediction, TrainedModel
 
 TECH_BILLING = ("technical", "billing")
 TRADE_OFF_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)

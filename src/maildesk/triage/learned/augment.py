@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import replace
 
-from maildesk.learn.corpus import Example
+from maildesk.triage.learned.corpus import Example
 
 AUGMENTED_WEIGHT = 0.5
 

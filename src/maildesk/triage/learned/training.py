@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from maildesk.learn.augment import with_courtesy
-from maildesk.learn.corpus import Example
-from maildesk.learn.features import ANALYZERS, Vocabulary, model_text
-from maildesk.learn.model import (
+from maildesk.triage.learned.augment import with_courtesy
+from maildesk.triage.learned.corpus import Example
+from maildesk.triage.learned.features import ANALYZERS, Vocabulary, model_text
+from maildesk.triage.learned.model import (
     Binary,
     ModelError,
     Multinomial,

@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from maildesk.config import Config
-from maildesk.learn.corpus import (
+from maildesk.triage.learned.corpus import (
     CorpusError,
     Example,
     corpus_digest,
     corrections_as_examples,
     load_examples,
 )
-from maildesk.learn.evaluation import Evaluation, evaluate, format_evaluation
-from maildesk.learn.model import ModelError, TrainedModel, load, save
-from maildesk.learn.stress import format_stress, run_stress, trades_path
+from maildesk.triage.learned.evaluation import Evaluation, evaluate, format_evaluation
+from maildesk.triage.learned.model import ModelError, TrainedModel, load, save
+from maildesk.triage.learned.stress import format_stress, run_stress, trades_path
 
 # A new model replaces the installed one unless it is worse than this on the held-out set.
 TOLERANCE = 0.005
@@ -65,7 +65,7 @@ def run_train(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from maildesk.db.store import Database
-    from maildesk.learn.training import SETTINGS, library_versions, train
+    from maildesk.triage.learned.training import SETTINGS, library_versions, train
 
     steps = [
         "loading",

@@ -22,8 +22,8 @@ from operator import itemgetter
 
 import numpy as np
 
-from maildesk.learn.neutral import NEUTRAL_WORDS
 from maildesk.text import normalize
+from maildesk.triage.learned.neutral import NEUTRAL_WORDS
 
 MAX_BODY_CHARS = 3000  # the request is near the top; the rest of a rant only costs time
 CHAR_NGRAMS = (3, 4)

@@ -8,8 +8,8 @@ import logging
 from pathlib import Path
 
 from maildesk.config import Config
-from maildesk.learn.model import META_FILE, MODEL_FILE, ModelError, TrainedModel, load
-from maildesk.triage import Classification, Classifier, KeywordClassifier, TriageInput
+from maildesk.triage.learned.model import META_FILE, MODEL_FILE, ModelError, TrainedModel, load
+from maildesk.triage.rules import Classification, Classifier, KeywordClassifier, TriageInput
 
 log = logging.getLogger("maildesk.classifier")
 

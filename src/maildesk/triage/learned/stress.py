@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from maildesk.learn.corpus import Example
-from maildesk.learn.model import TrainedModel
+from maildesk.triage.learned.corpus import Example
+from maildesk.triage.learned.model import TrainedModel
 
 KEEP_SHARE = 0.95  # of the mails, at least, whose category must survive a change of style
 TRADES_F1 = 0.90
@@ -176,7 +176,7 @@ def _content_free(model: TrainedModel, threshold: float) -> StressResult:
 
 
 def _trades(model: TrainedModel, trades: Sequence[Example], threshold: float) -> StressResult:
-    from maildesk.learn.evaluation import evaluate
+    from maildesk.triage.learned.evaluation import evaluate
 
     result = evaluate(model, trades, threshold)
     passed = result.tech_billing_macro_f1 >= TRADES_F1 and result.tech_billing_lost <= TRADES_LOST

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from maildesk.learn.features import Vocabulary, model_text, word_ngrams_of, words
+from maildesk.triage.learned.features import Vocabulary, model_text, word_ngrams_of, words
 
 MODEL_FILE = "classifier.npz"
 META_FILE = "classifier.json"
