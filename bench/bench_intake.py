@@ -53,10 +53,10 @@ from sqlalchemy.orm import Session
 from cpu_split import CpuSnapshot, CpuSplit
 from maildesk.clock import SystemClock
 from maildesk.config import Config, load_config
-from maildesk.daemon import Daemon, OnceSummary, build_parts
 from maildesk.db.store import Database
 from maildesk.db.tables import Incident, Message, OutboxItem
-from maildesk.logs import setup_logging
+from maildesk.runtime.daemon import Daemon, OnceSummary, build_parts
+from maildesk.runtime.logs import setup_logging
 from maildesk.testing.mailstack import (
     DEFAULT_USERS,
     MailStack,

@@ -28,13 +28,13 @@ from typing import Any
 from bench_intake import CLIENTS, client_mails
 from maildesk.clock import FrozenClock
 from maildesk.config import load_config
-from maildesk.daemon import build_parts
 from maildesk.inbound.language import detect_language
 from maildesk.inbound.parse import parse_mail
 from maildesk.inbound.pipeline import InboundMail, Outcome
-from maildesk.intake import COMMIT_BATCH
 from maildesk.outbound.compose import compose_reply
 from maildesk.outbound.replycontext import IncidentFacts, reply_context
+from maildesk.runtime.daemon import build_parts
+from maildesk.runtime.intake import COMMIT_BATCH
 from maildesk.testing.stackconfig import write_offline_config
 from maildesk.triage.rules import TriageInput
 

@@ -279,8 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     from maildesk.clock import SystemClock
-    from maildesk.daemon import Daemon, build_parts
-    from maildesk.logs import setup_logging
+    from maildesk.runtime.daemon import Daemon, build_parts
+    from maildesk.runtime.logs import setup_logging
 
     setup_logging(config.logging.level, config.logging.format)
     daemon = Daemon(build_parts(config, SystemClock()))
@@ -297,8 +297,8 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.checks import run_checks
     from maildesk.clock import SystemClock
+    from maildesk.runtime.checks import run_checks
 
     ok = True
     print(f"ok    config    {resolve_config_path(args.config)}")
@@ -459,7 +459,7 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
         print(f"digest already sent today to {', '.join(digest_recipients(config))}")
         return 0
     from maildesk.clock import SystemClock
-    from maildesk.daemon import build_parts
+    from maildesk.runtime.daemon import build_parts
 
     parts = build_parts(config, SystemClock(), database=database)
     result = asyncio.run(_drain(parts.sender))

@@ -193,7 +193,7 @@ def test_a_broken_template_stops_the_daemon_at_start_with_its_name(
 ) -> None:
     from maildesk.clock import SystemClock
     from maildesk.config import ConfigError
-    from maildesk.daemon import build_parts
+    from maildesk.runtime.daemon import build_parts
 
     broken = stack_config.model_copy(
         update={"templates_dir": broken_templates(tmp_path, stack_config)}
@@ -218,8 +218,8 @@ def test_a_template_failing_at_run_time_keeps_the_incident_and_says_why(
     mail: MailStack, stack_config: Config, tmp_path: Path
 ) -> None:
     from maildesk.clock import SystemClock
-    from maildesk.daemon import Daemon, build_parts
     from maildesk.db.tables import IncidentEvent
+    from maildesk.runtime.daemon import Daemon, build_parts
 
     parts = build_parts(stack_config, SystemClock())
     # The templates break after start (an admin edit): the next mail still becomes an incident.

@@ -19,10 +19,10 @@ from sqlalchemy import select
 
 from maildesk.clock import SystemClock
 from maildesk.config import Config
-from maildesk.daemon import Daemon, build_parts
 from maildesk.db.store import Database
 from maildesk.db.tables import Incident, OutboxItem, QuarantinedMail
-from maildesk.intake import QUARANTINE_KEYWORD, ImapMailbox
+from maildesk.runtime.daemon import Daemon, build_parts
+from maildesk.runtime.intake import QUARANTINE_KEYWORD, ImapMailbox
 from maildesk.testing.mailstack import MailStack
 from maildesk.testing.stackconfig import SUPPORT
 from maildesk.testing.support import (

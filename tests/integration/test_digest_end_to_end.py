@@ -15,7 +15,7 @@ import pytest
 from maildesk.cli import main
 from maildesk.clock import FrozenClock
 from maildesk.config import Config, load_config
-from maildesk.daemon import Daemon, build_parts
+from maildesk.runtime.daemon import Daemon, build_parts
 from maildesk.testing.mailstack import MailStack
 from maildesk.testing.stackconfig import DISTRIBUTOR, SUPPORT, TECHNICAL, write_local_config
 from maildesk.testing.support import client_mail, daemon_running, run_once

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from maildesk.clock import SystemClock
 from maildesk.config import Config
-from maildesk.daemon import build_parts
 from maildesk.db.store import Database
 from maildesk.db.tables import Incident, Message, OutboxItem
+from maildesk.runtime.daemon import build_parts
 from maildesk.testing.mailstack import MailStack
 from maildesk.testing.stackconfig import SUPPORT
 from maildesk.testing.support import client_mail, count_rows, run_once

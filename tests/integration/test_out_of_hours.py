@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from maildesk.clock import FrozenClock
 from maildesk.config import Config
-from maildesk.daemon import Daemon, build_parts
 from maildesk.db.store import Database
 from maildesk.db.tables import Incident
+from maildesk.runtime.daemon import Daemon, build_parts
 from maildesk.testing.mailstack import MailStack
 from maildesk.testing.stackconfig import SUPPORT
 from maildesk.testing.support import client_mail

@@ -29,11 +29,11 @@ from sqlalchemy.exc import IntegrityError
 
 from maildesk.clock import FrozenClock
 from maildesk.config import Config, load_config
-from maildesk.daemon import build_parts
 from maildesk.db.store import MIGRATIONS, Database, count_auto_replies, next_reference
 from maildesk.db.tables import Base, Checkpoint, Incident, Message, OutboxItem, ReferenceCounter
 from maildesk.inbound.pipeline import Handled, InboundMail, Outcome, Pipeline
 from maildesk.outbound.outbox import OutboxSender
+from maildesk.runtime.daemon import build_parts
 from maildesk.testing.stackconfig import SUPPORT, write_stack_config
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -357,8 +357,8 @@ def test_two_daemons_send_one_digest_and_one_alert_per_threshold(
     pg_url: str, tmp_path: Path, connect: Callable[[str], Database]
 ) -> None:
     from maildesk.db.tables import AlertSent, DigestSent
-    from maildesk.jobs import ScheduledJobs
     from maildesk.outbound.render import TemplateRenderer
+    from maildesk.runtime.jobs import ScheduledJobs
     from maildesk.schedule import build_calendar
 
     config = make_config(tmp_path, pg_url, digest=True)

@@ -16,8 +16,8 @@ import pytest
 from maildesk.cli import main
 from maildesk.clock import FrozenClock
 from maildesk.config import Config, load_config
-from maildesk.daemon import build_parts
 from maildesk.inbound.pipeline import InboundMail, Outcome
+from maildesk.runtime.daemon import build_parts
 from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
 from maildesk.testing.stackconfig import write_offline_config

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from maildesk.config import load_config
-from maildesk.logs import setup_logging
 from maildesk.outbound.compose import compose_reply
 from maildesk.outbound.outbox import backoff_delay
 from maildesk.outbound.render import RenderedMail
+from maildesk.runtime.logs import setup_logging
 from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
 from maildesk.text import normalize

@@ -8,7 +8,7 @@ from typing import cast
 
 import pytest
 
-from maildesk.daemon import Daemon
+from maildesk.runtime.daemon import Daemon
 from maildesk.testing.support import daemon_running
 
 

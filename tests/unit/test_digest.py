@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from maildesk.clock import FrozenClock
 from maildesk.config import Config, load_config
-from maildesk.daemon import build_parts
 from maildesk.db.store import Database
 from maildesk.db.tables import AlertSent, DigestSent, Incident, OutboxItem
-from maildesk.jobs import ScheduledJobs
 from maildesk.outbound.render import TemplateRenderer
+from maildesk.runtime.daemon import build_parts
+from maildesk.runtime.jobs import ScheduledJobs
 from maildesk.schedule import build_calendar
 from maildesk.testing.stackconfig import write_offline_config
 

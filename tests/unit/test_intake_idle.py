@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from maildesk.intake import _take_reported_changes
+from maildesk.runtime.intake import _take_reported_changes
 
 
 def test_an_exists_filed_before_the_idle_continuation_counts_as_news() -> None:

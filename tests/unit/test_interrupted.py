@@ -11,11 +11,11 @@ from sqlalchemy import select, update
 
 from maildesk.clock import FrozenClock
 from maildesk.config import load_config
-from maildesk.daemon import build_parts
 from maildesk.db.store import Database
 from maildesk.db.tables import Incident, OutboxItem
 from maildesk.inbound.pipeline import InboundMail
 from maildesk.outbound.interrupted import InterruptedSends
+from maildesk.runtime.daemon import build_parts
 from maildesk.testing.stackconfig import write_offline_config
 from maildesk.testing.support import client_mail
 

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from maildesk.clock import FrozenClock
 from maildesk.config import Config, load_config
-from maildesk.daemon import build_parts
 from maildesk.db.store import Database
 from maildesk.db.tables import (
     Checkpoint,
@@ -24,6 +23,7 @@ from maildesk.db.tables import (
     QuarantinedMail,
 )
 from maildesk.inbound.pipeline import InboundMail, Outcome, Pipeline
+from maildesk.runtime.daemon import build_parts
 from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
 from maildesk.testing.stackconfig import write_offline_config

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from maildesk.clock import FrozenClock
-from maildesk.retention import CopyRetention
+from maildesk.runtime.retention import CopyRetention
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

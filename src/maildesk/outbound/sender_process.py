@@ -94,7 +94,7 @@ def _child_main(
     reader: Any,
     results: SimpleQueue[tuple[int, int, int]],
 ) -> None:
-    from maildesk.logs import setup_logging
+    from maildesk.runtime.logs import setup_logging
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     setup_logging(config.logging.level, config.logging.format)

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from maildesk.clock import Clock, SystemClock
 from maildesk.config import Config
-from maildesk.daemon import Daemon, OnceSummary, build_parts
 from maildesk.db.store import Database
+from maildesk.runtime.daemon import Daemon, OnceSummary, build_parts
 from maildesk.testing.stackconfig import SUPPORT
 
 

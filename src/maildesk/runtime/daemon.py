@@ -19,14 +19,14 @@ from maildesk.config import Config, ConfigError
 from maildesk.db.store import Database
 from maildesk.inbound.language import load_model as load_language_model
 from maildesk.inbound.pipeline import Pipeline
-from maildesk.intake import ImapMailbox, IntakeRunner, IntakeStats
-from maildesk.jobs import ScheduledJobs
 from maildesk.outbound.interrupted import InterruptedSends
 from maildesk.outbound.outbox import AiosmtplibSession, DrainResult, OutboxSender, SessionFactory
 from maildesk.outbound.render import TemplateRenderer
 from maildesk.outbound.samples import check_templates
 from maildesk.outbound.sender_process import SenderProcess
-from maildesk.retention import CopyRetention
+from maildesk.runtime.intake import ImapMailbox, IntakeRunner, IntakeStats
+from maildesk.runtime.jobs import ScheduledJobs
+from maildesk.runtime.retention import CopyRetention
 from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
 from maildesk.triage.rules import Triager

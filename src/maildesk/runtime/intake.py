@@ -27,7 +27,7 @@ from maildesk.db.tables import QuarantinedMail
 from maildesk.inbound.loopguard import LOOP_HEADER
 from maildesk.inbound.pipeline import Handled, InboundMail, Outcome, Pipeline
 from maildesk.outbound.interrupted import InterruptedSends
-from maildesk.retention import CopyRetention
+from maildesk.runtime.retention import CopyRetention
 
 log = logging.getLogger("maildesk.intake")
 

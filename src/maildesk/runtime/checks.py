@@ -19,7 +19,7 @@ class CheckResult:
 
 
 def check_imap(config: Config) -> CheckResult:
-    from maildesk.intake import CONNECTION_ERRORS, ImapMailbox
+    from maildesk.runtime.intake import CONNECTION_ERRORS, ImapMailbox
 
     cfg = config.imap
     where = f"{cfg.host}:{cfg.port} as {cfg.username}"
