@@ -1,0 +1,58 @@
+"""The ``maildesk`` command. Each subcommand parses its arguments, calls one function of
+the core and prints; one module per command group."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from maildesk import __version__
+from maildesk.cli import classifier, daemon, incidents, reports, schedule, templates
+from maildesk.cli.common import UsageError
+from maildesk.config import CONFIG_ENV, Config, ConfigError, load_config, resolve_config_path
+
+Handler = Callable[[argparse.Namespace, Config], int]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="maildesk",
+        description=(
+            "maildesk reads the support mailbox, opens an incident for each client mail, "
+            "acknowledges it at once with a reference and a deadline, and keeps the "
+            "distributor informed."
+        ),
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help=f"configuration file (default: ${CONFIG_ENV}, else ./maildesk.toml)",
+    )
+    parser.add_argument("--version", action="version", version=f"maildesk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    for group in (daemon, incidents, schedule, reports, templates, classifier):
+        group.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    path = resolve_config_path(args.config)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"maildesk: configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    handler: Handler = args.handler
+    try:
+        return handler(args, config)
+    except ConfigError as exc:
+        print(f"maildesk: configuration error: {path}: {exc}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"maildesk: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,62 @@
+"""`maildesk run` and `maildesk check`: the daemon and its pre-flight checks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from maildesk.config import Config, resolve_config_path
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser(
+        "run",
+        help="run the daemon (IMAP IDLE/poll, outbox sender)",
+        description="Run the daemon until SIGTERM/SIGINT.",
+    )
+    run.add_argument(
+        "--once",
+        action="store_true",
+        help="process the mail waiting now, drain the outbox, and exit",
+    )
+    run.set_defaults(handler=cmd_run)
+
+    check = sub.add_parser(
+        "check",
+        help="validate the configuration and test the connections",
+        description="Validate the configuration, then connect to IMAP, "
+        "SMTP and the database; one line per check. Exit 1 if any fails.",
+    )
+    check.set_defaults(handler=cmd_check)
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.clock import SystemClock
+    from maildesk.runtime.daemon import Daemon, build_parts
+    from maildesk.runtime.logs import setup_logging
+
+    setup_logging(config.logging.level, config.logging.format)
+    daemon = Daemon(build_parts(config, SystemClock()))
+    if args.once:
+        summary = asyncio.run(daemon.run_once())
+        outcomes = ", ".join(f"{k}={v}" for k, v in sorted(summary.outcomes.items())) or "none"
+        print(
+            f"mail: {outcomes}; replies sent={summary.sent.sent} "
+            f"retry={summary.sent.retried} failed={summary.sent.failed}"
+        )
+        return 0
+    asyncio.run(daemon.run())
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.clock import SystemClock
+    from maildesk.runtime.checks import run_checks
+
+    ok = True
+    print(f"ok    config    {resolve_config_path(args.config)}")
+    for result in run_checks(config, SystemClock().now()):
+        ok = ok and result.ok
+        print(f"{'ok' if result.ok else 'FAIL':5} {result.name:9} {result.detail}")
+    return 0 if ok else 1

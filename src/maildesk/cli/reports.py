@@ -1,0 +1,131 @@
+"""`maildesk digest` and `maildesk report levels`: what the distributor reads."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from maildesk.cli.common import (
+    make_renderer,
+    open_database,
+    parse_instant,
+    show_rendered,
+)
+from maildesk.config import Config
+
+
+def register(sub: Any) -> None:
+    digest = sub.add_parser(
+        "digest",
+        help="the morning digest: preview it or send it now",
+        description="Render the distributor's digest for an instant without sending it "
+        "(--preview), or queue it now and deliver it (--send). The daemon sends it by itself "
+        "on business days at digest.time.",
+    )
+    mode = digest.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--preview", action="store_true", help="print the text part; send nothing")
+    mode.add_argument("--send", action="store_true", help="queue it now and deliver the outbox")
+    digest.add_argument("--at", help="instant to render for (ISO, default now)")
+    digest.add_argument("--html", type=Path, metavar="FILE", help="also write the HTML part here")
+    digest.set_defaults(handler=cmd_digest)
+
+    report = sub.add_parser(
+        "report", help="service-level reports", description="Service-level reports."
+    )
+    rsub = report.add_subparsers(dest="action", metavar="ACTION", required=True)
+    rlevels = rsub.add_parser(
+        "levels",
+        help="service levels as a table",
+        description="Share acknowledged within 1 minute, time to first human response, "
+        "share resolved in time, first-contact resolution, backlog by age (see README).",
+    )
+    rlevels.add_argument("--days", type=int, default=30, help="period: the last N days (30)")
+    rlevels.add_argument("--at", help="end of the period (ISO, default now)")
+    rlevels.add_argument("--json", action="store_true", help="JSON for scripts")
+    rlevels.set_defaults(handler=cmd_report_levels)
+
+
+def cmd_digest(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.reports.digest import digest_recipients, gather_digest, render_digest, send_digest
+    from maildesk.schedule import build_calendar
+
+    calendar = build_calendar(config.schedule)
+    database = open_database(config)
+    renderer = make_renderer(config)
+    at = parse_instant(args.at, config)
+    if args.preview:
+        with database.session() as session:
+            data = gather_digest(session, config, calendar, at)
+        rendered = render_digest(renderer, config, data)
+        show_rendered(rendered, args.html)
+        return 0
+    queued = send_digest(database, config, calendar, renderer, at, force=True)
+    if not queued:
+        print(f"digest already sent today to {', '.join(digest_recipients(config))}")
+        return 0
+    from maildesk.clock import SystemClock
+    from maildesk.runtime.daemon import build_parts
+
+    parts = build_parts(config, SystemClock(), database=database)
+    result = asyncio.run(_drain(parts.sender))
+    print(f"digest queued for {', '.join(queued)}; sent {result.sent}, retrying {result.retried}")
+    return 0 if result.failed == 0 else 1
+
+
+async def _drain(sender: Any) -> Any:
+    try:
+        return await sender.drain()
+    finally:
+        await sender.close()
+
+
+def cmd_report_levels(args: argparse.Namespace, config: Config) -> int:
+    from maildesk.reports.digest import incident_records
+    from maildesk.reports.levels import service_levels
+    from maildesk.schedule import build_calendar
+
+    calendar = build_calendar(config.schedule)
+    end = parse_instant(args.at, config)
+    start = end - timedelta(days=args.days)
+    with open_database(config).session() as session:
+        records = incident_records(session, start, end)
+    levels = service_levels(records, start, end, calendar, calendar.zone, f"{args.days} days")
+    if args.json:
+        print(json.dumps(_levels_json(levels)))
+        return 0
+    for name, value in _levels_json(levels).items():
+        print(f"{name:<32} {value}")
+    return 0
+
+
+def _levels_json(levels: Any) -> dict[str, Any]:
+    def pct(share: Any) -> str:
+        return (
+            "-"
+            if share.ratio is None
+            else f"{100 * share.ratio:.1f} % ({share.count}/{share.total})"
+        )
+
+    def minutes(value: Any) -> Any:
+        return None if value is None else round(value.total_seconds() / 60, 1)
+
+    return {
+        "period": f"{levels.start.isoformat()} .. {levels.end.isoformat()}",
+        "opened": levels.opened,
+        "acknowledged_within_1_min": pct(levels.acknowledged_within_minute),
+        "first_response_median_min": minutes(levels.first_response_median),
+        "first_response_p90_min": minutes(levels.first_response_p90),
+        "without_first_response": levels.without_first_response,
+        "resolved": levels.resolved,
+        "resolved_in_time": pct(levels.resolved_in_time),
+        "first_contact_resolution": pct(levels.first_contact_resolution),
+        "backlog_by_age": levels.backlog_by_age,
+        "by_category": levels.by_category,
+        "by_kind": levels.by_kind,
+        "by_weekday": levels.by_weekday,
+        "by_hour": levels.by_hour,
+    }
