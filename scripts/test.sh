@@ -8,4 +8,5 @@ cd "$(dirname "$0")/.."
 source scripts/python-env.sh
 maildesk_python "[test]"
 "$PYTHON" -m ruff check .
+"$PYTHON" -m mypy
 "$PYTHON" -m pytest "$@"

@@ -289,7 +289,7 @@ class BusinessCalendar:
         cached = self._days.get(day)
         if cached is None:
             hours, _ = self.hours_on(day)
-            spans = []
+            spans: list[tuple[int, int]] = []
             for interval in hours:
                 s = _wall_to_us(self._zone, day, interval.start)
                 e = _wall_to_us(self._zone, day, interval.end)

@@ -306,17 +306,19 @@ class DigestConfig(_Section):
         return int(hour), int(minute)
 
 
+def _default_notify() -> dict[str, tuple[Recipient, ...]]:
+    return {
+        "technical": ("distributor", "technical_service"),
+        "billing": ("distributor", "billing_centre"),
+        "other": ("distributor",),
+    }
+
+
 class EscalationConfig(_Section):
     enabled: bool = True
     thresholds: tuple[float, ...] = (0.75, 1.0)  # share of the resolution time used
     check_minutes: int = Field(5, ge=1, le=240)
-    notify: dict[str, tuple[Recipient, ...]] = Field(
-        default_factory=lambda: {
-            "technical": ("distributor", "technical_service"),
-            "billing": ("distributor", "billing_centre"),
-            "other": ("distributor",),
-        }
-    )
+    notify: dict[str, tuple[Recipient, ...]] = Field(default_factory=_default_notify)
 
     @field_validator("thresholds")
     @classmethod

@@ -5,16 +5,20 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from maildesk.config import Config
+
+if TYPE_CHECKING:  # imported when used: each command loads only what it needs
+    from maildesk.db.store import Database
+    from maildesk.outbound.render import RenderedMail, TemplateRenderer
 
 
 class UsageError(Exception):
     """A command-line value the core cannot use; printed, exit status 2."""
 
 
-def open_database(config: Config) -> Any:
+def open_database(config: Config) -> Database:
     from maildesk.db.store import Database
 
     database = Database(config.database.url)
@@ -37,7 +41,7 @@ def parse_instant(text: str | None, config: Config) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=config.schedule.zone)
 
 
-def make_renderer(config: Config) -> Any:
+def make_renderer(config: Config) -> TemplateRenderer:
     from maildesk.outbound.render import TemplateRenderer
 
     return TemplateRenderer(
@@ -48,7 +52,7 @@ def make_renderer(config: Config) -> Any:
     )
 
 
-def show_rendered(rendered: Any, html: Path | None) -> None:
+def show_rendered(rendered: RenderedMail, html: Path | None) -> None:
     """Subject and text on stdout; the HTML part into ``html`` when given."""
     print(f"Subject: {rendered.subject}\n\n{rendered.text}")
     if html:

@@ -124,12 +124,12 @@ def change_triage(
     detail = "; ".join(changes) + f"; due {incident.resolution_due.isoformat()}"
     record_event(session, incident, now, actor, "triage", detail + (f" ({note})" if note else ""))
     if (incident.category, incident.kind) != before:
-        first = next((m for m in incident.messages if m.direction == "in"), None)
+        first_message = next((m for m in incident.messages if m.direction == "in"), None)
         session.add(
             Correction(
                 incident_id=incident.id,
                 subject=incident.subject,
-                text=first.clean_text if first is not None else "",
+                text=first_message.clean_text if first_message is not None else "",
                 category=incident.category,
                 kind=incident.kind,
                 predicted_category=before[0],

@@ -9,12 +9,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
     Engine,
+    Table,
     bindparam,
     case,
     create_engine,
@@ -122,7 +123,7 @@ class Database:
 def _reference_upsert(dialect: str) -> Any:
     """Built once per dialect: the pipeline allocates a reference for every new incident."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    counters = ReferenceCounter.__table__  # Core, not the ORM's bulk insert: cheaper
+    counters = cast(Table, ReferenceCounter.__table__)  # Core, not the ORM's bulk insert: cheaper
     return (
         insert(counters)
         .values(scope=bindparam("scope"), last=1)
@@ -141,7 +142,7 @@ def next_reference(session: Session, prefix: str, year: int) -> str:
     scope = f"{prefix}-{year}"
     statement = _reference_upsert(session.get_bind().dialect.name)
     # On the session's connection: no autoflush of the batch's pending rows for a counter.
-    bumped = session.connection().execute(statement, {"scope": scope}).scalar_one()
+    bumped: int = session.connection().execute(statement, {"scope": scope}).scalar_one()
     return f"{scope}-{bumped:06d}"
 
 
@@ -231,7 +232,7 @@ def confirm_sent_many(session: Session, message_ids: Sequence[str], now: datetim
     """
     if not message_ids:
         return set()
-    outbox = OutboxItem.__table__
+    outbox = cast(Table, OutboxItem.__table__)
     rows = session.execute(
         update(outbox)
         .where(outbox.c.message_id.in_(list(message_ids)))
@@ -249,7 +250,7 @@ def confirm_sent_many(session: Session, message_ids: Sequence[str], now: datetim
     ).all()
     acknowledged = [r.incident_id for r in rows if r.purpose == "ack" and r.incident_id]
     if acknowledged:
-        incidents = Incident.__table__
+        incidents = cast(Table, Incident.__table__)
         session.execute(
             update(incidents)
             .where(incidents.c.id.in_(acknowledged), incidents.c.acknowledged_at.is_(None))
@@ -269,7 +270,7 @@ def save_checkpoint(
 
     One atomic upsert: concurrent workers cannot overwrite a newer value with an older one.
     """
-    table = Checkpoint.__table__
+    table = cast(Table, Checkpoint.__table__)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(table).values(
         mailbox=mailbox, uidvalidity=uidvalidity, last_uid=uid, updated_at=now

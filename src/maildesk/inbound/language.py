@@ -201,7 +201,7 @@ def _base_identifier(extra: tuple[str, ...] = ()) -> Any:
             arrays["ptc"],
             arrays["pc"],
             arrays["classes"].tolist(),
-            memoryview(arrays["nextmove"]),  # indexed as the tokenizer walks: ints, no copy
+            arrays["nextmove"].data,  # a memoryview: indexed as the tokenizer walks, no copy
             arrays["out_feat"].tolist(),
             norm_probs=True,
             tk_row=arrays["nextmove_row"].tolist(),

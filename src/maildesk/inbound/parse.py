@@ -289,7 +289,8 @@ def _walk(part: Message, parts: _Parts, *, depth: int, in_report: bool) -> None:
         payload = part.get_payload()
         if isinstance(payload, list):
             if ctype in _FORWARD_TYPES:
-                _message_part(part, payload, parts, depth=depth, in_report=in_report)
+                messages = [p for p in payload if isinstance(p, Message)]
+                _message_part(part, messages, parts, depth=depth, in_report=in_report)
             elif part.get_content_maintype() != "message":  # delivery-status etc. are data
                 in_report = in_report or ctype == "multipart/report"
                 for child in payload:

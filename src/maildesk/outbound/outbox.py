@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 import aiosmtplib
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from maildesk.clock import Clock
 from maildesk.config import SmtpConfig
@@ -242,8 +242,8 @@ class OutboxSender:
         """Record a batch of accepted sends, each with its own time, in one transaction."""
         if not sent:
             return
-        table = OutboxItem.__table__
-        incidents = Incident.__table__
+        table = cast(Table, OutboxItem.__table__)
+        incidents = cast(Table, Incident.__table__)
         with self._db.session() as session:
             session.execute(
                 update(table)

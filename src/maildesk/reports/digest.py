@@ -214,6 +214,7 @@ def incident_records(session: Session, start: datetime, end: datetime) -> list[I
                 .where(Message.incident_id.in_(ids), Message.direction == "in")
                 .group_by(Message.incident_id)
             )
+            if incident_id is not None  # a message without an incident is never counted
         )
     return [
         IncidentRecord(
@@ -431,7 +432,7 @@ def sample_lines(config: Config, now: datetime) -> Sequence[DigestLine]:
     """Realistic incidents for template previews and checks."""
     prefix = f"{config.company.reference_prefix}-{now.year}"
     known = {k.id: k.category for k in config.kinds}
-    first = {k.category: k.id for k in reversed(config.kinds)}
+    first: dict[str, str] = {k.category: k.id for k in reversed(config.kinds)}
     rows = [
         ("000121", "Bar Pepe", "Sin internet desde ayer", "outage", "P1", 2, "open", False),
         ("000122", "Farmacia Gil", "Factura duplicada", "invoice_error", "P3", 30, "open", True),

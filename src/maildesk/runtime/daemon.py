@@ -45,7 +45,7 @@ class Parts:
     calendar: BusinessCalendar
     renderer: TemplateRenderer
 
-    def jobs(self, wake_sender: Callable[[], None] = lambda: None) -> ScheduledJobs:
+    def jobs(self, wake_sender: Callable[[], object] = lambda: None) -> ScheduledJobs:
         return ScheduledJobs(
             self.config, self.database, self.calendar, self.renderer, self.clock, wake_sender
         )
@@ -108,7 +108,7 @@ class Daemon:
         self._runner: IntakeRunner | None = None
         self.jobs: ScheduledJobs | None = None  # while run() runs
 
-    def _runner_for(self, wake: Callable[[], None]) -> IntakeRunner:
+    def _runner_for(self, wake: Callable[[], object]) -> IntakeRunner:
         config = self.parts.config
         interrupted = InterruptedSends(
             self.parts.database,

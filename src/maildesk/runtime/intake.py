@@ -89,7 +89,7 @@ class ImapMailbox:
         try:
             client.logout()
         except CONNECTION_ERRORS:
-            with contextlib.suppress(CONNECTION_ERRORS):
+            with contextlib.suppress(*CONNECTION_ERRORS):
                 client.shutdown()
 
     def supports_idle(self) -> bool:
@@ -297,7 +297,7 @@ class IntakeRunner:
         mailbox_factory: Callable[[], ImapMailbox],
         pipeline: Pipeline,
         database: store.Database,
-        on_committed: Callable[[], None] = lambda: None,
+        on_committed: Callable[[], object] = lambda: None,
         interrupted: InterruptedSends | None = None,
         retention: CopyRetention | None = None,
         sleep: Callable[[float], bool] | None = None,

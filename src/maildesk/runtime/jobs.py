@@ -28,7 +28,7 @@ class ScheduledJobs:
         calendar: BusinessCalendar,
         renderer: TemplateRenderer,
         clock: Clock,
-        wake_sender: Callable[[], None] = lambda: None,
+        wake_sender: Callable[[], object] = lambda: None,
     ) -> None:
         self._config = config
         self._database = database

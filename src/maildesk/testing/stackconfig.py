@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "config.example.toml"
@@ -115,7 +116,7 @@ def write_local_config(
     )
 
 
-def write_offline_config(directory: Path, **kwargs: object) -> Path:
+def write_offline_config(directory: Path, **kwargs: Any) -> Path:
     """``directory/maildesk.toml`` on a SQLite file in ``directory``, for work that needs no
     mail server (the IMAP and SMTP ports are never used)."""
     return write_local_config(directory, 1, 1, **kwargs)

@@ -142,8 +142,8 @@ class KeywordClassifier:
             return Classification(default.category, 0.3, default.id, "keywords: none matched")
         by_category: dict[str, float] = {}
         for kind_id, score in scores.items():
-            category = self._kinds[kind_id].category
-            by_category[category] = by_category.get(category, 0.0) + score
+            of = self._kinds[kind_id].category
+            by_category[of] = by_category.get(of, 0.0) + score
         category = max(by_category, key=lambda c: by_category[c])
         kind_id = max(
             (k for k in scores if self._kinds[k].category == category), key=lambda k: scores[k]

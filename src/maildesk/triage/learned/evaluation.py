@@ -115,7 +115,8 @@ def evaluation_of(
 def _accuracy(truth: Sequence[Any], guess: Sequence[Any]) -> float:
     if not truth:
         return float("nan")
-    return round(sum(t == g for t, g in zip(truth, guess, strict=True)) / len(truth), 4)
+    right = sum(bool(t == g) for t, g in zip(truth, guess, strict=True))
+    return round(right / len(truth), 4)
 
 
 def _scores(truth: Sequence[str], guess: Sequence[str], label: str) -> tuple[float, float, float]:

@@ -94,8 +94,8 @@ class Multinomial:
         """Class probabilities given each class's weights times the features."""
         decision = products.astype(np.float64) + self.intercept
         decision -= decision.max()
-        exp = np.exp(decision)
-        return exp / exp.sum()
+        exp: np.ndarray = np.exp(decision)
+        return exp / float(exp.sum())
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +260,8 @@ def save(model: TrainedModel, directory: Path, metadata: Mapping[str, Any]) -> P
     path = directory / MODEL_FILE
     temporary = directory / (MODEL_FILE + ".tmp")
     with temporary.open("wb") as handle:
-        np.savez_compressed(handle, **to_arrays(model))
+        arrays: dict[str, Any] = dict(to_arrays(model))  # names, not a keyword of savez
+        np.savez_compressed(handle, **arrays)
         handle.flush()
         os.fsync(handle.fileno())
     meta = {

@@ -131,7 +131,7 @@ def _padded(example: Example) -> str:
     filler = f"{opening}\n\n{closing}\n\n{FOOTER}"
     text = example.text
     target = 3 * max(len(example.subject) + len(example.text), 1)
-    padding = []
+    padding: list[str] = []
     while len(text) + sum(len(p) for p in padding) < target:
         padding.append(filler)
     return text + "\n\n" + "\n\n".join(padding)
