@@ -91,3 +91,41 @@ def test_nearest_rank_percentile() -> None:
     assert nearest_rank(values, 0.9) == timedelta(minutes=9)
     assert nearest_rank(values, 0.5) == timedelta(minutes=5)
     assert nearest_rank(values[:1], 0.9) == timedelta(minutes=5)
+
+
+def test_levels_as_a_person_and_a_script_read_them() -> None:
+    import json
+    from zoneinfo import ZoneInfo
+
+    from maildesk.reports.levels import ServiceLevels, Share, format_levels, levels_json
+
+    madrid = ZoneInfo("Europe/Madrid")
+    levels = ServiceLevels(
+        label="7 days",
+        start=datetime(2026, 11, 24, 8, 0, 0, 123456, tzinfo=UTC),
+        end=datetime(2026, 12, 1, 8, 0, 0, 123456, tzinfo=UTC),
+        opened=4,
+        acknowledged_within_minute=Share(4, 4),
+        first_response_median=timedelta(minutes=65),
+        first_response_p90=timedelta(hours=26, minutes=5),
+        without_first_response=1,
+        resolved=0,
+        resolved_in_time=Share(0, 0),
+        first_contact_resolution=Share(0, 0),
+        backlog_by_age={"< 1 d": 1, "1–3 d": 3, "3–7 d": 0, "> 7 d": 0},
+        by_category={"technical": 3, "billing": 1},
+        by_weekday={0: 3, 4: 1},
+        by_hour={9: 2, 16: 2},
+    )
+    table = format_levels(levels, madrid)
+    assert "Tue 24 Nov 2026 09:00 → Tue 01 Dec 2026 09:00 (Europe/Madrid)" in table
+    assert "100.0 %  (4 of 4)" in table
+    assert "1 h 05 min  (p90 1 d 2 h); 1 still without one" in table
+    assert table.count("— (none resolved)") == 2
+    assert "Mon 3 · Fri 1" in table and "09h 2 · 16h 2" in table
+    assert ".123456" not in table and "{" not in table
+    data = json.loads(json.dumps(levels_json(levels, madrid)))
+    assert data["start"] == "2026-11-24T09:00:00+01:00"
+    assert data["first_response_median_minutes"] == 65.0
+    assert data["resolved_in_time"] == {"count": 0, "total": 0, "ratio": None}
+    assert data["by_weekday"] == {"Mon": 3, "Fri": 1}

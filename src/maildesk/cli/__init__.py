@@ -8,9 +8,10 @@ import sys
 from collections.abc import Callable, Sequence
 
 from maildesk import __version__
-from maildesk.cli import classifier, daemon, incidents, reports, schedule, templates
+from maildesk.cli import classifier, daemon, database, incidents, reports, schedule, templates
 from maildesk.cli.common import UsageError
 from maildesk.config import CONFIG_ENV, Config, ConfigError, load_config, resolve_config_path
+from maildesk.db.store import SchemaError
 
 Handler = Callable[[argparse.Namespace, Config], int]
 
@@ -32,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"maildesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    for group in (daemon, incidents, schedule, reports, templates, classifier):
+    for group in (daemon, database, incidents, schedule, reports, templates, classifier):
         group.register(sub)
     return parser
 
@@ -54,5 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"maildesk: {exc}", file=sys.stderr)
         return 2
+    except SchemaError as exc:
+        print(f"maildesk: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130

@@ -113,38 +113,22 @@ def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_classify(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.inbound.language import detect_language
+    from maildesk.inbound.analysis import Analyser
     from maildesk.inbound.parse import UnparseableMail, parse_mail
     from maildesk.inbound.quotes import clean_reply, is_forward_subject
     from maildesk.runtime.wiring import default_triager
     from maildesk.schedule import build_calendar
     from maildesk.triage.learned.commands import classify_jsonl
-    from maildesk.triage.rules import TriageInput
 
     if not args.jsonl and not args.files:
         raise UsageError("give .eml files, or --jsonl to read JSON lines from standard input")
 
-    triager = default_triager(config, build_calendar(config.schedule))
+    calendar = build_calendar(config.schedule)
+    analyser = Analyser(config, default_triager(config, calendar), calendar)
     now = parse_instant(None, config)
 
     def classify_one(subject: str, text: str, sender: str = "") -> dict[str, Any]:
-        language = detect_language(
-            f"{subject}\n{text}",
-            supported=config.replies.languages,
-            default=config.replies.default_language,
-        )
-        triage = triager.triage(TriageInput(subject, text, language.language, sender), now)
-        c = triage.classification
-        return {
-            "category": c.category,
-            "confidence": c.confidence,
-            "kind": c.kind,
-            "priority": triage.priority.level,
-            "language": language.language,
-            "written_language": language.detected or None,
-            "unsure": triage.unsure,
-            "reason": c.reason,
-        }
+        return analyser.analyse(subject, text, sender, now).summary()
 
     if args.jsonl:
         classify_jsonl(

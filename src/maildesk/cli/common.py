@@ -19,10 +19,12 @@ class UsageError(Exception):
 
 
 def open_database(config: Config) -> Database:
+    """The configured database, its schema current (``SchemaError`` otherwise: migrating is
+    ``maildesk db upgrade``'s job, and ``run``'s, never a side effect of reading)."""
     from maildesk.db.store import Database
 
     database = Database(config.database.url)
-    database.migrate()
+    database.require_current()
     return database
 
 

@@ -85,7 +85,7 @@ async def _drain(sender: Any) -> Any:
 
 def cmd_report_levels(args: argparse.Namespace, config: Config) -> int:
     from maildesk.reports.digest import incident_records
-    from maildesk.reports.levels import service_levels
+    from maildesk.reports.levels import format_levels, levels_json, service_levels
     from maildesk.schedule import build_calendar
 
     calendar = build_calendar(config.schedule)
@@ -95,37 +95,7 @@ def cmd_report_levels(args: argparse.Namespace, config: Config) -> int:
         records = incident_records(session, start, end)
     levels = service_levels(records, start, end, calendar, calendar.zone, f"{args.days} days")
     if args.json:
-        print(json.dumps(_levels_json(levels)))
-        return 0
-    for name, value in _levels_json(levels).items():
-        print(f"{name:<32} {value}")
+        print(json.dumps(levels_json(levels, calendar.zone), ensure_ascii=False))
+    else:
+        print(format_levels(levels, calendar.zone))
     return 0
-
-
-def _levels_json(levels: Any) -> dict[str, Any]:
-    def pct(share: Any) -> str:
-        return (
-            "-"
-            if share.ratio is None
-            else f"{100 * share.ratio:.1f} % ({share.count}/{share.total})"
-        )
-
-    def minutes(value: Any) -> Any:
-        return None if value is None else round(value.total_seconds() / 60, 1)
-
-    return {
-        "period": f"{levels.start.isoformat()} .. {levels.end.isoformat()}",
-        "opened": levels.opened,
-        "acknowledged_within_1_min": pct(levels.acknowledged_within_minute),
-        "first_response_median_min": minutes(levels.first_response_median),
-        "first_response_p90_min": minutes(levels.first_response_p90),
-        "without_first_response": levels.without_first_response,
-        "resolved": levels.resolved,
-        "resolved_in_time": pct(levels.resolved_in_time),
-        "first_contact_resolution": pct(levels.first_contact_resolution),
-        "backlog_by_age": levels.backlog_by_age,
-        "by_category": levels.by_category,
-        "by_kind": levels.by_kind,
-        "by_weekday": levels.by_weekday,
-        "by_hour": levels.by_hour,
-    }

@@ -53,6 +53,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class SchemaError(Exception):
+    """The database has no maildesk schema yet, or an older one: one line saying what to run."""
+
+
+def _alembic_config() -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    """The schema revision this maildesk's code expects."""
+    from alembic.script import ScriptDirectory
+
+    return str(ScriptDirectory.from_config(_alembic_config()).get_current_head())
+
+
 class Database:
     """One engine and its session factory; ``session()`` is a unit of work."""
 
@@ -85,13 +102,47 @@ class Database:
         Several daemons may start at once: Alembic's module state is guarded by a process
         lock, and the database by an advisory lock (PostgreSQL) or a lock file (SQLite).
         """
-        cfg = AlembicConfig()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg = _alembic_config()
         with _ALEMBIC_LOCK, self._schema_lock(), self.engine.begin() as connection:
             if self.engine.dialect.name == "postgresql":
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})")
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
+
+    @property
+    def where(self) -> str:
+        """The database for messages: a SQLite file's path, else the URL without password."""
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database:
+            return self.engine.url.database
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def schema_revision(self) -> str | None:
+        """The database's schema revision; ``None`` when it has none. A SQLite file that
+        does not exist is not created to find out."""
+        from alembic.runtime.migration import MigrationContext
+
+        path = self.engine.url.database
+        on_file = self.engine.dialect.name == "sqlite" and path and path != ":memory:"
+        if on_file and not Path(str(path)).exists():
+            return None
+        with self.engine.connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+        return None if revision is None else str(revision)
+
+    def require_current(self) -> None:
+        """For commands that only read (and for everything but ``run`` and ``db upgrade``):
+        a ``SchemaError`` instead of creating or changing the schema behind the user's back."""
+        current, head = self.schema_revision(), head_revision()
+        if current is None:
+            raise SchemaError(
+                f"no maildesk database at {self.where} yet: run 'maildesk db upgrade' "
+                "(or start the daemon) first"
+            )
+        if current != head:
+            raise SchemaError(
+                f"the database at {self.where} has schema {current}, this maildesk needs "
+                f"{head}: run 'maildesk db upgrade'"
+            )
 
     @contextmanager
     def _schema_lock(self) -> Iterator[None]:

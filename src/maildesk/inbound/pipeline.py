@@ -24,13 +24,13 @@ from maildesk.config import Config
 from maildesk.db import store
 from maildesk.db.lifecycle import change_status, record_event
 from maildesk.db.tables import Incident, Message, QuarantinedMail
-from maildesk.inbound.language import detect_language
+from maildesk.inbound.analysis import Analyser, Analysis
 from maildesk.inbound.loopguard import LOOP_HEADER, automatic_reason, reply_suppressed_reason
 from maildesk.inbound.parse import ParsedMail, UnparseableMail, parse_mail
 from maildesk.outbound.compose import OutgoingMail, compose_reply, queued_row
 from maildesk.outbound.render import TemplateError, TemplateRenderer
 from maildesk.outbound.replycontext import IncidentFacts, reply_context
-from maildesk.triage.rules import Triage, TriageInput, Triager
+from maildesk.triage.rules import Triage, Triager
 
 log = logging.getLogger("maildesk.pipeline")
 
@@ -78,16 +78,6 @@ def own_copy_message_id(raw: bytes) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Analysis:
-    """What the mail says, worked out before any database access."""
-
-    language: str  # the one we answer in
-    clock_start: datetime
-    triage: Triage
-    written_language: str | None = None  # the one the client wrote in
-
-
-@dataclass(frozen=True, slots=True)
 class _Prepared:
     """One mail ready for its transaction: parsed (or why not), maybe analysed."""
 
@@ -97,7 +87,7 @@ class _Prepared:
     mail: ParsedMail | None = None
     unparseable: UnparseableMail | None = None
     robot: str | None = None  # why the mail is automatic (loop guard); None for a person's
-    analysis: _Analysis | None = None
+    analysis: Analysis | None = None
 
 
 def header_message_id(raw: bytes) -> str | None:
@@ -133,10 +123,10 @@ class Pipeline:
     ) -> None:
         self._config = config
         self._db = database
-        self._triager = triager
         self._renderer = renderer
         self._clock = clock
         self._calendar = calendar
+        self._analyser = Analyser(config, triager, calendar)
         self._own = config.own_addresses
 
     def handle(self, inbound: InboundMail) -> Handled:
@@ -206,18 +196,8 @@ class Pipeline:
             analysis = self._analyse(mail, now)
         return _Prepared(inbound, now, mail=mail, robot=robot, analysis=analysis)
 
-    def _analyse(self, mail: ParsedMail, now: datetime) -> _Analysis:
-        guess = detect_language(
-            f"{mail.subject}\n{mail.clean_text}",
-            supported=self._config.replies.languages,
-            default=self._config.replies.default_language,
-        )
-        language = guess.language
-        clock_start = self._clock_start(now)
-        triage = self._triager.triage(
-            TriageInput(mail.subject, mail.clean_text, language, mail.from_address), clock_start
-        )
-        return _Analysis(language, clock_start, triage, guess.detected or None)
+    def _analyse(self, mail: ParsedMail, now: datetime) -> Analysis:
+        return self._analyser.analyse(mail.subject, mail.clean_text, mail.from_address, now)
 
     def _handle_alone(self, inbound: InboundMail) -> Handled:
         """One mail whose transaction failed: retry once (another worker may have recorded it
@@ -304,7 +284,7 @@ class Pipeline:
         mail: ParsedMail,
         key: str,
         now: datetime,
-        analysis: _Analysis,
+        analysis: Analysis,
     ) -> Handled:
         language, clock_start, triage = analysis.language, analysis.clock_start, analysis.triage
         reference = store.next_reference(
@@ -335,17 +315,6 @@ class Pipeline:
         return Handled(
             Outcome.NEW_INCIDENT, triage.classification.reason, mail.message_id, reference, replies
         )
-
-    def _clock_start(self, now: datetime) -> datetime:
-        """When the clock starts: now while open, else the next opening. Mail arriving in
-        the last minutes before a closing ("last call") waits for the next opening too:
-        nobody will pick it up before closing."""
-        if not self._calendar.is_open(now):
-            return self._calendar.next_opening(now)
-        closing = self._calendar.next_closing(now)
-        if closing - now <= timedelta(minutes=self._config.schedule.last_call_minutes):
-            return self._calendar.next_opening(closing)
-        return now
 
     def _followup(
         self,

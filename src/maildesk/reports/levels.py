@@ -150,3 +150,105 @@ def service_levels(
         by_weekday=dict(sorted(Counter(t.weekday() for t in local).items())),
         by_hour=dict(sorted(Counter(t.hour for t in local).items())),
     )
+
+
+# ---- as a person and a script read them ----------------------------------------------------
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+NO_DATA = "—"  # every figure without data is shown so, with why in brackets
+
+
+def duration_text(value: timedelta | None) -> str:
+    """``1 h 05 min``, ``45 min``, ``2 d 3 h`` (calendar days of business time: 24 h)."""
+    if value is None:
+        return NO_DATA
+    minutes = round(value.total_seconds() / 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def share_text(share: Share, none_because: str) -> str:
+    if share.ratio is None:
+        return f"{NO_DATA} ({none_because})"
+    return f"{100 * share.ratio:.1f} %  ({share.count} of {share.total})"
+
+
+def _counts(counts: Iterable[tuple[str, int]]) -> str:
+    text = " · ".join(f"{name} {count}" for name, count in counts)
+    return text or f"{NO_DATA} (none)"
+
+
+def format_levels(levels: ServiceLevels, zone: tzinfo) -> str:
+    """``maildesk report levels``: one figure a line, local time, units spelled out."""
+    start, end = levels.start.astimezone(zone), levels.end.astimezone(zone)
+    first = duration_text(levels.first_response_median)
+    if levels.first_response_median is not None:
+        first += f"  (p90 {duration_text(levels.first_response_p90)})"
+    elif levels.opened:
+        first += " (no person has answered yet)"
+    else:
+        first += " (nothing came in)"
+    if levels.without_first_response and levels.first_response_median is not None:
+        first += f"; {levels.without_first_response} still without one"
+    rows = [
+        ("Incidents opened", str(levels.opened)),
+        (
+            "Acknowledged within 1 minute",
+            share_text(levels.acknowledged_within_minute, "nothing came in"),
+        ),
+        ("First human response, median", first),
+        ("Resolved", str(levels.resolved)),
+        ("Resolved in time", share_text(levels.resolved_in_time, "none resolved")),
+        (
+            "First-contact resolution",
+            share_text(levels.first_contact_resolution, "none resolved"),
+        ),
+        ("Open at the end, by age", _counts(levels.backlog_by_age.items())),
+        ("Opened by category", _counts(sorted(levels.by_category.items()))),
+        ("Opened by kind", _counts(sorted(levels.by_kind.items()))),
+        (
+            "Opened by weekday",
+            _counts((WEEKDAY_NAMES[d], n) for d, n in sorted(levels.by_weekday.items())),
+        ),
+        ("Opened by hour", _counts((f"{h:02d}h", n) for h, n in sorted(levels.by_hour.items()))),
+    ]
+    title = (
+        f"Service levels, {levels.label}: {start:%a %d %b %Y %H:%M} → {end:%a %d %b %Y %H:%M} "
+        f"({zone}); business time for responses"
+    )
+    return "\n".join([title, *(f"  {name:<30} {value}" for name, value in rows)])
+
+
+def levels_json(levels: ServiceLevels, zone: tzinfo) -> dict[str, object]:
+    """The same figures for scripts: shares as count/total/ratio, durations in minutes,
+    instants in local time to the second; ``null`` where there is no data."""
+
+    def share(value: Share) -> dict[str, object]:
+        ratio = value.ratio
+        return {"count": value.count, "total": value.total,
+                "ratio": None if ratio is None else round(ratio, 4)}  # fmt: skip
+
+    def minutes(value: timedelta | None) -> float | None:
+        return None if value is None else round(value.total_seconds() / 60, 1)
+
+    return {
+        "label": levels.label,
+        "start": levels.start.astimezone(zone).isoformat(timespec="seconds"),
+        "end": levels.end.astimezone(zone).isoformat(timespec="seconds"),
+        "opened": levels.opened,
+        "acknowledged_within_1_min": share(levels.acknowledged_within_minute),
+        "first_response_median_minutes": minutes(levels.first_response_median),
+        "first_response_p90_minutes": minutes(levels.first_response_p90),
+        "without_first_response": levels.without_first_response,
+        "resolved": levels.resolved,
+        "resolved_in_time": share(levels.resolved_in_time),
+        "first_contact_resolution": share(levels.first_contact_resolution),
+        "backlog_by_age": levels.backlog_by_age,
+        "by_category": levels.by_category,
+        "by_kind": levels.by_kind,
+        "by_weekday": {WEEKDAY_NAMES[d]: n for d, n in sorted(levels.by_weekday.items())},
+        "by_hour": {f"{h:02d}": n for h, n in sorted(levels.by_hour.items())},
+    }

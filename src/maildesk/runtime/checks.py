@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import aiosmtplib
 
@@ -86,16 +88,29 @@ def check_smtp(config: Config) -> CheckResult:
 def check_database(config: Config) -> CheckResult:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from maildesk.db.store import Database
+    from maildesk.db.store import Database, head_revision
 
     try:
         database = Database(config.database.url)
-        database.migrate()
+        current, head = database.schema_revision(), head_revision()
+        if current is None and database.engine.dialect.name == "sqlite":
+            folder = Path(database.where).parent
+            if not os.access(folder, os.W_OK):
+                return CheckResult("database", False, f"cannot create {database.where}")
+            return CheckResult(
+                "database", True, f"{database.where} will be created by 'run' or 'db upgrade'"
+            )
         detail = database.ping()
         database.dispose()
     except SQLAlchemyError as exc:
         return CheckResult("database", False, f"{type(exc).__name__}: {exc}")
-    return CheckResult("database", True, f"{detail}, schema up to date")
+    if current == head:
+        return CheckResult("database", True, f"{detail}, schema {head} current")
+    return CheckResult(
+        "database",
+        True,
+        f"{detail}, schema {current or 'none'}: 'run' or 'db upgrade' brings it to {head}",
+    )
 
 
 def check_templates(config: Config, now: datetime) -> CheckResult:

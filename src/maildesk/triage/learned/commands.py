@@ -94,7 +94,7 @@ def run_train(
         if with_corrections:
             database = Database(config.database.url)
             try:
-                database.migrate()
+                database.require_current()
                 corrections = corrections_as_examples(database)
             finally:
                 database.dispose()
