@@ -109,8 +109,7 @@ def test_incidents_list_and_show_for_scripts(
     capsys.readouterr()
 
     assert main(["--config", config_path(stack_config), "incidents", "list", "--json"]) == 0
-    [line] = capsys.readouterr().out.splitlines()
-    row = json.loads(line)
+    [row] = json.loads(capsys.readouterr().out)
     assert row["client"] == "bar.pepe@clientes.test"
     assert row["client_name"] == "Pepe Ruiz"
     assert row["kind"] == "card_terminal" and row["category"] == "technical"

@@ -308,7 +308,7 @@ def test_classify_jsonl_keeps_order_and_count_and_answers_bad_lines(
 def unsure_references(path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
     capsys.readouterr()
     assert main(["--config", str(path), "incidents", "list", "--unsure", "--json"]) == 0
-    return [json.loads(line)["reference"] for line in capsys.readouterr().out.splitlines()]
+    return [row["reference"] for row in json.loads(capsys.readouterr().out)]
 
 
 def test_a_correction_is_learnt_by_retraining(

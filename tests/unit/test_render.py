@@ -501,3 +501,24 @@ def test_language_without_phrasing_uses_babel_wording(tmp_path: Path) -> None:
     assert renderer.render("probe", "fr", {"v": value, "now": value}).subject == (
         "lundi 30 novembre, 9:00"
     )
+
+
+def test_previews_promise_only_what_the_calendar_allows() -> None:
+    from maildesk.config import Config, load_config
+    from maildesk.outbound.samples import sample_context
+    from maildesk.schedule import build_calendar
+
+    config: Config = load_config(TEMPLATES.parent / "config.example.toml")
+    calendar = build_calendar(config.schedule)
+    late = datetime(2026, 12, 2, 22, 52, tzinfo=MADRID)  # a Wednesday night
+    ack = sample_context(config, "ack", "es", late)
+    assert ack["now"] == datetime(2026, 12, 3, 9, 0, tzinfo=MADRID)  # arrived at the opening
+    technical = next(k for k in config.kinds if k.category == "technical")
+    first_minutes = config.targets(technical, "P1")[0]
+    assert calendar.elapsed(ack["now"], ack["first_response_due"]) == timedelta(
+        minutes=first_minutes
+    )
+    closed = sample_context(config, "ack_closed", "es", late)
+    assert not closed["open_now"] and not calendar.is_open(closed["now"])
+    assert closed["opens_at"] == calendar.next_opening(closed["now"])
+    assert closed["first_response_due"] > closed["opens_at"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any
 
 from maildesk.config import Config, resolve_config_path
@@ -34,12 +35,17 @@ def register(sub: Any) -> None:
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     from maildesk.clock import SystemClock
     from maildesk.runtime.daemon import Daemon, build_parts
+    from maildesk.runtime.intake import MailboxUnreachable
     from maildesk.runtime.logs import setup_logging
 
     setup_logging(config.logging.level, config.logging.format)
     daemon = Daemon(build_parts(config, SystemClock()))
     if args.once:
-        summary = asyncio.run(daemon.run_once())
+        try:
+            summary = asyncio.run(daemon.run_once())
+        except MailboxUnreachable as exc:
+            print(f"maildesk: {exc}", file=sys.stderr)
+            return 1
         outcomes = ", ".join(f"{k}={v}" for k, v in sorted(summary.outcomes.items())) or "none"
         print(
             f"mail: {outcomes}; replies sent={summary.sent.sent} "

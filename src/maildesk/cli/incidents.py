@@ -34,7 +34,7 @@ def register(sub: Any) -> None:
         "category with 'incidents set'",
     )
     listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
-    listing.add_argument("--json", action="store_true", help="JSON lines for scripts")
+    listing.add_argument("--json", action="store_true", help="a JSON array for scripts")
     listing.set_defaults(handler=cmd_incidents_list)
     show = isub.add_parser(
         "show",
@@ -67,7 +67,7 @@ def register(sub: Any) -> None:
     )
     qsub = quarantine.add_subparsers(dest="action", metavar="ACTION", required=True)
     qlist = qsub.add_parser("list", help="quarantined mail with the reason")
-    qlist.add_argument("--json", action="store_true", help="JSON lines for scripts")
+    qlist.add_argument("--json", action="store_true", help="a JSON array for scripts")
     qlist.set_defaults(handler=cmd_quarantine_list)
 
 
@@ -78,8 +78,7 @@ def cmd_incidents_list(args: argparse.Namespace, config: Config) -> int:
         open_database(config), config, args.status, args.search, args.limit, args.unsure
     )
     if args.json:
-        for row in rows:
-            print(json.dumps(row, ensure_ascii=False, default=str))
+        print(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
     else:
         print_incident_table(rows)
     return 0
@@ -131,8 +130,7 @@ def cmd_quarantine_list(args: argparse.Namespace, config: Config) -> int:
 
     rows = quarantine_rows(open_database(config))
     if args.json:
-        for row in rows:
-            print(json.dumps(row, ensure_ascii=False, default=str))
+        print(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
     else:
         print_quarantine_table(rows)
     return 0

@@ -55,6 +55,10 @@ def cmd_templates_preview(args: argparse.Namespace, config: Config) -> int:
     from maildesk.outbound.samples import sample_context
 
     renderer = make_renderer(config)
+    if args.lang is not None and args.lang not in renderer.languages:
+        raise UsageError(
+            f"no templates in {args.lang!r}; available: {', '.join(renderer.languages)}"
+        )
     language = renderer.language_for(args.lang)
     now = parse_instant(None, config)
     try:

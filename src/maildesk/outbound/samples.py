@@ -4,10 +4,12 @@ render with it, and the daemon renders all templates with it at start."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
 from maildesk.outbound.render import TemplateError, TemplateRenderer
 from maildesk.outbound.replycontext import reply_context, sample_facts
@@ -17,19 +19,35 @@ from maildesk.reports.levels import IncidentRecord
 from maildesk.schedule import build_calendar
 
 
+def sample_arrival(calendar: BusinessCalendar, now: datetime, *, closed: bool = False) -> datetime:
+    """When the sample client mail arrived: ``now`` when the office is open, else its next
+    opening (a preview at 22:52 must not promise an answer "by 23:55"); with ``closed``, an
+    hour after the next closing, for the out-of-hours acknowledgement."""
+    open_at = now if calendar.is_open(now) else calendar.next_opening(now)
+    return calendar.next_closing(open_at) + timedelta(hours=1) if closed else open_at
+
+
 def _reply(name: str) -> Callable[[Config, str, datetime], dict[str, Any]]:
     def build(config: Config, language: str, now: datetime) -> dict[str, Any]:
-        opens = now + timedelta(hours=13)
-        return reply_context(
-            config, sample_facts(config, now), language, now, opens, name != "ack_closed"
+        calendar = build_calendar(config.schedule)
+        closed = name == "ack_closed"
+        arrived = sample_arrival(calendar, now, closed=closed)
+        starts = calendar.next_opening(arrived)  # the clock starts at once when open
+        facts = sample_facts(config, arrived)
+        first, resolution = config.targets(config.kind(facts.kind), facts.priority)
+        facts = replace(
+            facts,
+            first_response_due=calendar.add(starts, timedelta(minutes=first)),
+            deadline=calendar.add(starts, timedelta(minutes=resolution)),
         )
+        return reply_context(config, facts, language, arrived, starts, not closed)
 
     return build
 
 
 def _digest(config: Config, language: str, now: datetime) -> dict[str, Any]:
     calendar = build_calendar(config.schedule)
-    lines = list(sample_lines(config, now))
+    lines = list(sample_lines(config, now, calendar))
     records = [
         IncidentRecord(
             reference=line.reference,
@@ -73,7 +91,9 @@ def _digest(config: Config, language: str, now: datetime) -> dict[str, Any]:
 
 
 def _alert(config: Config, language: str, now: datetime) -> dict[str, Any]:
-    line = sample_lines(config, now)[0]
+    calendar = build_calendar(config.schedule)
+    arrived = sample_arrival(calendar, now)
+    line = sample_lines(config, now, calendar)[0]
     incident = SimpleNamespace(
         reference=line.reference,
         kind=line.kind,
@@ -82,8 +102,8 @@ def _alert(config: Config, language: str, now: datetime) -> dict[str, Any]:
         subject=line.subject,
         category=line.category,
         priority=line.priority,
-        resolution_due=now + timedelta(hours=2),
-        created_at=now - timedelta(hours=6),
+        resolution_due=calendar.add(arrived, timedelta(hours=2)),
+        created_at=arrived - timedelta(hours=6),
     )
     return alert_context(config, incident, 75, now, language)
 

@@ -428,8 +428,11 @@ def send_digest(
     return queued
 
 
-def sample_lines(config: Config, now: datetime) -> Sequence[DigestLine]:
-    """Realistic incidents for template previews and checks."""
+def sample_lines(
+    config: Config, now: datetime, calendar: BusinessCalendar | None = None
+) -> Sequence[DigestLine]:
+    """Realistic incidents for template previews and checks; with the calendar, their
+    deadlines are business hours ahead (the overdue one stays in the past)."""
     prefix = f"{config.company.reference_prefix}-{now.year}"
     known = {k.id: k.category for k in config.kinds}
     first: dict[str, str] = {k.category: k.id for k in reversed(config.kinds)}
@@ -473,7 +476,11 @@ def sample_lines(config: Config, now: datetime) -> Sequence[DigestLine]:
             category=categories[kind],
             kind=kind if kind in known else first.get(categories[kind], config.kinds[0].id),
             priority=priority,
-            deadline=now + timedelta(hours=hours),
+            deadline=(
+                calendar.add(now, timedelta(hours=hours))
+                if calendar is not None and hours > 0
+                else now + timedelta(hours=hours)
+            ),
             status=status,
             unsure=unsure,
             created_at=now - timedelta(hours=10),

@@ -48,6 +48,10 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+class MailboxUnreachable(Exception):
+    """``run --once`` could not reach or sign in to the mailbox: one line naming the server."""
+
+
 @dataclass(frozen=True, slots=True)
 class MailboxState:
     uidvalidity: int
@@ -317,9 +321,19 @@ class IntakeRunner:
         self.stop_event.set()
 
     def run_once(self) -> IntakeStats:
-        """Handle everything waiting now, then return (raises on connection faults)."""
+        """Handle everything waiting now, then return (raises on connection faults; a
+        ``MailboxUnreachable`` when the server cannot be reached or refuses the login)."""
         mailbox = self._factory()
-        mailbox.connect()
+        try:
+            mailbox.connect()
+        except LoginError as exc:
+            raise MailboxUnreachable(
+                f"IMAP login refused for {self._config.username} on {self._server}: {exc}"
+            ) from None
+        except CONNECTION_ERRORS as exc:
+            raise MailboxUnreachable(
+                f"cannot reach the IMAP server {self._server}: {type(exc).__name__}: {exc}"
+            ) from None
         try:
             self._drain(mailbox, mailbox.select())
             self._after_round(mailbox)
@@ -327,14 +341,28 @@ class IntakeRunner:
             mailbox.close()
         return self.stats
 
+    @property
+    def _server(self) -> str:
+        return f"{self._config.host}:{self._config.port}"
+
     def run_forever(self) -> None:
-        """Drain, wait for news (IDLE or poll), repeat; reconnect with backoff on faults."""
+        """Drain, wait for news (IDLE or poll), repeat; reconnect with backoff on faults.
+
+        An outage is said once (when it starts) and its end once (when the server answers
+        again), not at every attempt in between."""
         delay = self._config.reconnect_initial_seconds
+        failures = 0
         while not self.stop_event.is_set():
             mailbox = self._factory()
             try:
                 mailbox.connect()
                 mode = "idle" if self._config.idle and mailbox.supports_idle() else "poll"
+                if failures:
+                    log.info(
+                        f"IMAP server {self._server} answers again after {failures} failed "
+                        "attempt(s)"
+                    )
+                    failures = 0
                 log.info(
                     "connected to mailbox", extra={"folder": self._config.folder, "mode": mode}
                 )
@@ -357,9 +385,12 @@ class IntakeRunner:
                 )
                 self._sleep(delay)
             except CONNECTION_ERRORS as exc:
-                log.warning(
-                    f"mailbox connection lost: {type(exc).__name__}: {exc}; "
-                    f"reconnecting in {delay:.1f} s"
+                failures += 1
+                (log.warning if failures == 1 else log.debug)(
+                    f"IMAP server {self._server} unreachable: {type(exc).__name__}: {exc}; "
+                    f"retrying with backoff (next in {delay:.1f} s, at most every "
+                    f"{self._config.reconnect_max_seconds:.0f} s)"
+                    + ("; its return will be logged" if failures == 1 else "")
                 )
                 self._sleep(delay)
                 delay = min(delay * 2, self._config.reconnect_max_seconds)
