@@ -83,6 +83,7 @@ def test_digest_preview_and_send_commands(
     config_path = str(tmp_path / "maildesk.toml")
     html = tmp_path / "digest.html"
     assert main(["--config", config_path, "db", "upgrade"]) == 0  # as the daemon's start does
+    capsys.readouterr()
     assert main(["--config", config_path, "digest", "--preview", "--at",
                  "2026-11-24T08:45:00+01:00", "--html", str(html)]) == 0  # fmt: skip
     out = capsys.readouterr().out
@@ -102,13 +103,16 @@ def test_report_and_template_commands(
 ) -> None:
     config_path = str(tmp_path / "maildesk.toml")
     assert main(["--config", config_path, "db", "upgrade"]) == 0
+    capsys.readouterr()
     assert main(["--config", config_path, "report", "levels", "--days", "7", "--json"]) == 0
     levels = json.loads(capsys.readouterr().out)
     assert levels["opened"] == 0
     assert levels["acknowledged_within_1_min"] == {"count": 0, "total": 0, "ratio": None}
 
     assert main(["--config", config_path, "templates", "check"]) == 0
-    assert "5 templates render in es, ca, en" in capsys.readouterr().out
+    assert "5 templates (ack, ack_closed, followup, digest, alert) render in es, ca, en" in (
+        capsys.readouterr().out
+    )
     assert main(["--config", config_path, "templates", "preview", "alert", "--lang", "en"]) == 0
     assert capsys.readouterr().out.startswith("Subject: Warning 75 % [MD-")
 

@@ -88,3 +88,16 @@ def test_run_once_with_an_unreachable_server_says_so_in_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("maildesk: cannot reach the IMAP server 127.0.0.1:1: ")
     assert not any("Traceback" in line for line in err)
+
+
+def test_templates_check_and_check_count_the_templates_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from maildesk.runtime.checks import check_templates
+
+    path = write_offline_config(tmp_path)
+    assert main(["--config", str(path), "templates", "check"]) == 0
+    line = capsys.readouterr().out.strip()
+    result = check_templates(load_config(path), datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    assert line == f"ok    {result.detail}"
+    assert result.detail.startswith("5 templates (ack, ack_closed, followup, digest, alert)")

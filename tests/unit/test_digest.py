@@ -244,3 +244,34 @@ def test_long_sections_show_the_most_pressing_lines_and_count_the_rest(config: C
     )
     assert overdue.startswith("Vencidas (5)")
     assert overdue.count("[MD-2026-") == 2 and "… y más: 3" in overdue
+
+
+def digest_text(config: Config, at: datetime) -> tuple[str, str]:
+    assert jobs(config, at).digest() == [config.company.distributor_address]
+    with Database(config.database.url).session() as session:
+        raw = session.scalars(select(OutboxItem.raw).where(OutboxItem.purpose == "digest")).one()
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    return msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()
+
+
+def test_the_service_levels_say_which_days_each_column_covers(config: Config) -> None:
+    add_incident(config, "MD-2026-000001", madrid(3, 10, month=10))  # long before: no note
+    text, html = digest_text(config, madrid(24, 8, 45))
+    levels = text.split("== Niveles de servicio")[1]
+    assert "Ayer (23/11/2026):" in levels
+    assert "7 días (17/11/2026–23/11/2026):" in levels
+    assert "30 días (25/10/2026–23/11/2026):" in levels
+    assert "17/11/2026–23/11/2026" in html
+    assert "primera incidencia" not in text and "Todavía no hay" not in text
+
+
+def test_a_fresh_install_explains_its_empty_service_levels(config: Config) -> None:
+    text, html = digest_text(config, madrid(24, 8, 45))
+    assert "Todavía no hay ninguna incidencia: las cifras se irán llenando" in text
+    assert "Todavía no hay ninguna incidencia" in html
+
+
+def test_figures_younger_than_the_longest_column_say_since_when(config: Config) -> None:
+    add_incident(config, "MD-2026-000001", madrid(20, 10))
+    text, _ = digest_text(config, madrid(24, 8, 45))
+    assert "Cifras desde la primera incidencia, el 20/11/2026." in text

@@ -38,15 +38,14 @@ def register(sub: Any) -> None:
 
 
 def cmd_templates_check(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.outbound.samples import SAMPLES, check_templates
+    from maildesk.outbound.samples import check_templates, templates_summary
 
     renderer = make_renderer(config)
     problems = check_templates(config, renderer, parse_instant(None, config))
     for problem in problems:
         print(f"error {problem}")
     if not problems:
-        languages = ", ".join(config.replies.languages)
-        print(f"ok    {len(SAMPLES)} templates render in {languages} ({config.templates_dir})")
+        print(f"ok    {templates_summary(config)}")
     return 1 if problems else 0
 
 

@@ -86,6 +86,7 @@ def _digest(config: Config, language: str, now: datetime) -> dict[str, Any]:
         levels=levels,
         chart=chart,
         open_count=17,
+        first_incident_at=now - timedelta(days=400),
     )
     return digest_context(config, data, language)
 
@@ -139,3 +140,10 @@ def check_templates(config: Config, renderer: TemplateRenderer, now: datetime) -
     unknown = sorted({name for name, _ in renderer.available()} - set(SAMPLES))
     problems += [f"{name}: a template maildesk does not use (no sample data)" for name in unknown]
     return problems
+
+
+def templates_summary(config: Config) -> str:
+    """What ``templates check`` and ``check`` both say when every template renders."""
+    names = ", ".join(SAMPLES)
+    languages = ", ".join(config.replies.languages)
+    return f"{len(SAMPLES)} templates ({names}) render in {languages} ({config.templates_dir})"

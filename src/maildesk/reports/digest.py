@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import quote
 
@@ -59,6 +59,7 @@ class DigestData:
     levels: list[ServiceLevels]
     chart: list[tuple[date, dict[str, int]]] = field(default_factory=list)
     open_count: int = 0
+    first_incident_at: datetime | None = None  # since when there are figures at all
 
 
 def _line(row: Any) -> DigestLine:
@@ -177,6 +178,7 @@ def gather_digest(
         levels=levels,
         chart=chart,
         open_count=len(open_rows),
+        first_incident_at=session.scalar(select(func.min(Incident.created_at))),
     )
 
 
@@ -300,7 +302,8 @@ def digest_context(config: Config, data: DigestData, language: str) -> dict[str,
         "waiting_count": len(data.waiting),
         "unsure_count": len(data.unsure),
         "open_count": data.open_count,
-        "levels": [_levels_context(levels) for levels in data.levels],
+        "levels": [_levels_context(levels, config.schedule.zone) for levels in data.levels],
+        "levels_note": _levels_note(data, config.schedule.zone),
         "chart": [
             {
                 "day": day,
@@ -325,9 +328,12 @@ def _percent(share: Any) -> int | None:
     return None if ratio is None else round(100 * ratio)
 
 
-def _levels_context(levels: ServiceLevels) -> dict[str, Any]:
+def _levels_context(levels: ServiceLevels, zone: tzinfo) -> dict[str, Any]:
     return {
         "label": levels.label,
+        # the local days the column covers (its end is the midnight that starts today)
+        "first_day": levels.start.astimezone(zone).date(),
+        "last_day": (levels.end.astimezone(zone) - timedelta(seconds=1)).date(),
         "opened": levels.opened,
         "acknowledged_percent": _percent(levels.acknowledged_within_minute),
         "first_response_median": levels.first_response_median,
@@ -339,6 +345,17 @@ def _levels_context(levels: ServiceLevels) -> dict[str, Any]:
         "backlog": levels.backlog_by_age,
         "by_category": levels.by_category,
     }
+
+
+def _levels_note(data: DigestData, zone: tzinfo) -> dict[str, Any] | None:
+    """Why the service levels are empty or thin: no incident yet (a fresh install), or
+    figures only since the first incident, when that is inside the longest period."""
+    if data.first_incident_at is None:
+        return {"kind": "empty"}
+    earliest = min((levels.start for levels in data.levels), default=data.at)
+    if data.first_incident_at > earliest:
+        return {"kind": "since", "day": data.first_incident_at.astimezone(zone).date()}
+    return None
 
 
 def digest_recipients(config: Config) -> tuple[str, ...]:

@@ -116,6 +116,7 @@ def check_database(config: Config) -> CheckResult:
 def check_templates(config: Config, now: datetime) -> CheckResult:
     from maildesk.outbound.render import TemplateRenderer
     from maildesk.outbound.samples import check_templates as render_all
+    from maildesk.outbound.samples import templates_summary
 
     try:
         renderer = TemplateRenderer(
@@ -129,13 +130,7 @@ def check_templates(config: Config, now: datetime) -> CheckResult:
     problems = render_all(config, renderer, now)
     if problems:
         return CheckResult("templates", False, "; ".join(problems))
-    count = len(renderer.available())
-    return CheckResult(
-        "templates",
-        True,
-        f"{count} template(s) in {config.templates_dir} render in "
-        f"{', '.join(config.replies.languages)}",
-    )
+    return CheckResult("templates", True, templates_summary(config))
 
 
 def check_classifier(config: Config) -> CheckResult:
