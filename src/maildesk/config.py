@@ -26,6 +26,7 @@ from pydantic import (
 
 CONFIG_ENV = "MAILDESK_CONFIG"
 DEFAULT_CONFIG = Path("maildesk.toml")
+PACKAGE = Path(__file__).resolve().parent  # the default templates and model live in it
 
 Category = Literal["technical", "billing", "other"]
 Priority = Literal["P1", "P2", "P3", "P4"]
@@ -347,8 +348,8 @@ class Config(_Section):
     logging: Logging = Logging()
     digest: DigestConfig = DigestConfig()
     escalation: EscalationConfig = EscalationConfig()
-    templates_dir: Path = Path("templates")
-    models_dir: Path = Path("models")
+    templates_dir: Path = PACKAGE / "templates"  # the ones shipped inside maildesk
+    models_dir: Path = PACKAGE / "models"
 
     @model_validator(mode="after")
     def _kinds_consistent(self) -> Config:
@@ -456,7 +457,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
             shown = "" if isinstance(got, dict) else f" (got {got!r})"
             lines.append(f"{path}: key {key}: {error['msg']}{shown}")
         raise ConfigError("\n".join(lines)) from None
-    base = path.resolve().parent
+    base = path.absolute().parent  # where the file is seen: a symlinked config keeps its folder
     updates: dict[str, object] = {}
     for name in ("templates_dir", "models_dir"):
         value: Path = getattr(config, name)

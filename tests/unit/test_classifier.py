@@ -15,7 +15,7 @@ import pytest
 
 from maildesk.cli import main
 from maildesk.clock import FrozenClock
-from maildesk.config import Config, load_config
+from maildesk.config import PACKAGE, Config, load_config
 from maildesk.inbound.pipeline import InboundMail, Outcome
 from maildesk.runtime.daemon import build_parts
 from maildesk.runtime.wiring import default_triager
@@ -28,7 +28,7 @@ from maildesk.triage.learned.model import META_FILE, MODEL_FILE, ModelError, loa
 from maildesk.triage.rules import TriageInput
 
 REPO = Path(__file__).resolve().parents[2]
-MODELS = REPO / "models"
+MODELS = PACKAGE / "models"  # the model shipped inside maildesk (models/ links to it)
 CONFIG = load_config(REPO / "config.example.toml")
 KINDS = {kind.id: kind.category for kind in CONFIG.kinds}
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -317,7 +317,9 @@ def test_a_correction_is_learnt_by_retraining(
     models = tmp_path / "models"
     shutil.copytree(MODELS, models)
     path = write_offline_config(tmp_path)
-    text = path.read_text().replace(f'models_dir = "{MODELS}"', f'models_dir = "{models}"')
+    text = path.read_text()
+    assert f'models_dir = "{MODELS}"' in text  # else retraining would replace the shipped one
+    text = text.replace(f'models_dir = "{MODELS}"', f'models_dir = "{models}"')
     # A demanding threshold: this vague mail is left for a person to sort.
     text = text.replace("confidence_threshold = 0.6 ", "confidence_threshold = 0.95 ")
     path.write_text(text)

@@ -101,3 +101,21 @@ def test_templates_check_and_check_count_the_templates_alike(
     result = check_templates(load_config(path), datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     assert line == f"ok    {result.detail}"
     assert result.detail.startswith("5 templates (ack, ack_closed, followup, digest, alert)")
+
+
+def test_init_writes_a_starter_that_works_and_never_overwrites_unasked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    desk = tmp_path / "desk"
+    assert main(["init", str(desk)]) == 0  # no configuration needed to write one
+    config = desk / "maildesk.toml"
+    assert f"wrote {config}" in capsys.readouterr().out
+    loaded = load_config(config)
+    assert loaded.templates_dir == desk / "templates"
+    assert (desk / "templates" / "es" / "ack.txt.j2").is_file()
+    (desk / "templates" / "es" / "ack.txt.j2").write_text("tuned by the admin")
+    assert main(["init", str(desk)]) == 2
+    assert "already exist(s); --force overwrites them" in capsys.readouterr().err
+    assert (desk / "templates" / "es" / "ack.txt.j2").read_text() == "tuned by the admin"
+    assert main(["init", str(desk), "--force"]) == 0
+    assert (desk / "templates" / "es" / "ack.txt.j2").read_text() != "tuned by the admin"

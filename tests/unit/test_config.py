@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from maildesk.cli import main
-from maildesk.config import ConfigError, load_config, resolve_config_path
+from maildesk.config import PACKAGE, ConfigError, load_config, resolve_config_path
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config.example.toml"
@@ -24,8 +24,20 @@ def test_example_config_is_valid_and_resolves_paths() -> None:
     config = load_config(EXAMPLE)
     assert config.company.reference_prefix == "MD"
     assert config.schedule.timezone == "Europe/Madrid"
-    assert config.templates_dir == REPO / "templates"
+    assert config.templates_dir == PACKAGE / "templates"  # shipped inside maildesk
+    assert config.models_dir == PACKAGE / "models"
+    assert (REPO / "templates").resolve() == PACKAGE / "templates"  # the repository's link
+    # relative to the folder the file is seen in, even through the repository's link
     assert config.database.url == f"sqlite:///{REPO / 'maildesk.db'}"
+
+
+def test_own_templates_and_model_are_found_beside_the_config(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text()
+    text = text.replace('# templates_dir = "templates"', 'templates_dir = "mine/templates"')
+    text = text.replace('# models_dir = "models"', 'models_dir = "mine/models"')
+    config = load_config(write(tmp_path, text))
+    assert config.templates_dir == tmp_path / "mine" / "templates"
+    assert config.models_dir == tmp_path / "mine" / "models"
     assert {k.category for k in config.kinds} == {"technical", "billing", "other"}
     assert config.kind("outage").priority == "P1"
     assert "support@example-telecom.es" not in config.own_addresses  # the example's own addr

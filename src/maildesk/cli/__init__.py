@@ -9,7 +9,16 @@ import sys
 from collections.abc import Callable, Sequence
 
 from maildesk import __version__
-from maildesk.cli import classifier, daemon, database, incidents, reports, schedule, templates
+from maildesk.cli import (
+    classifier,
+    daemon,
+    database,
+    incidents,
+    reports,
+    schedule,
+    setup,
+    templates,
+)
 from maildesk.cli.common import UsageError
 from maildesk.config import CONFIG_ENV, Config, ConfigError, load_config, resolve_config_path
 from maildesk.db.store import SchemaError
@@ -34,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"maildesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    for group in (daemon, database, incidents, schedule, reports, templates, classifier):
+    groups = (setup, daemon, database, incidents, schedule, reports, templates, classifier)
+    for group in groups:
         group.register(sub)
     return parser
 
@@ -54,12 +64,15 @@ def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     path = resolve_config_path(args.config)
     try:
-        config = load_config(path)
-    except ConfigError as exc:
-        print(f"maildesk: configuration error:\n{exc}", file=sys.stderr)
-        return 2
-    handler: Handler = args.handler
-    try:
+        if not getattr(args, "needs_config", True):  # e.g. init, which writes one
+            free: Callable[[argparse.Namespace], int] = args.handler
+            return free(args)
+        try:
+            config = load_config(path)
+        except ConfigError as exc:
+            print(f"maildesk: configuration error:\n{exc}", file=sys.stderr)
+            return 2
+        handler: Handler = args.handler
         return handler(args, config)
     except ConfigError as exc:
         print(f"maildesk: configuration error: {path}: {exc}", file=sys.stderr)

@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[3]
-EXAMPLE = REPO / "config.example.toml"
+PACKAGE = Path(__file__).resolve().parents[1]
+EXAMPLE = PACKAGE / "config.example.toml"
+TEMPLATES = PACKAGE / "templates"
+MODELS = PACKAGE / "models"
 
 SUPPORT = "support@maildesk.test"
 SUPPORT_SENT = "support+Sent@maildesk.test"  # filed into support's Sent folder by the stack
@@ -54,8 +57,8 @@ def stack_config_text(
     tests and the demo turn the separate sender process on.
     """
     text = EXAMPLE.read_text(encoding="utf-8")
-    text = text.replace('templates_dir = "templates"', f'templates_dir = "{REPO / "templates"}"')
-    text = text.replace('models_dir = "models"', f'models_dir = "{REPO / "models"}"')
+    text = text.replace('# templates_dir = "templates"', f'templates_dir = "{TEMPLATES}"')
+    text = text.replace('# models_dir = "models"', f'models_dir = "{MODELS}"')
     for key, value in {
         "host": '"127.0.0.1"',
         "port": str(imap_port),
