@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from maildesk.runtime.intake import QUARANTINE_KEYWORD, ImapMailbox
 from maildesk.testing.mailstack import MailStack
 from maildesk.testing.stackconfig import SUPPORT
 from maildesk.testing.support import (
+    AheadClock,
     client_mail,
     count_rows,
     daemon_running,
@@ -166,17 +166,13 @@ def test_crash_between_commit_and_imap_move_loses_nothing_and_duplicates_nothing
     # Committed, not yet moved.
     assert count_rows(config, Incident) == 2
     assert len(client_mails_in_inbox(mail)) == 2
-    time.sleep(1.2)  # any interrupted send's lease expires
-
-    summary = run_once(config)
+    summary = run_once(config, AheadClock(timedelta(seconds=1.2)))  # past any lease
 
     assert summary.outcomes.get("new_incident", 0) == 0  # nothing was handled twice
     assert count_rows(config, Incident) == 2
     assert count_rows(config, OutboxItem, OutboxItem.status == "sent") == 2
     assert client_mails_in_inbox(mail) == []  # moved (only our copies may wait there)
-    for address in clients:
-        mail.wait_for_messages(address, 1)
-    time.sleep(0.5)
+    mail.wait_until_delivered()
     assert [mail.message_count(a) for a in clients] == [1, 1]  # exactly one reply each
 
 
@@ -247,9 +243,7 @@ def test_two_daemons_in_threads_share_the_work_without_double_replies(
     assert not errors
     assert count_rows(stack_config, Incident) == 3
     assert count_rows(stack_config, OutboxItem, OutboxItem.status == "sent") == 3
-    for sender in senders:
-        assert len(mail.wait_for_messages(sender, 1)) == 1
-    time.sleep(0.5)
+    mail.wait_until_delivered()
     assert [mail.message_count(s) for s in senders] == [1, 1, 1]
 
 
@@ -343,13 +337,10 @@ def test_crash_around_the_smtp_send_sends_the_reply_exactly_once(
     copies = "INBOX" if copies_in_inbox else "Sent"
     if after_accept:
         mail.wait_for_messages(SUPPORT, 1, copies)  # the copy is in the support mailbox
-    time.sleep(1.2)  # the interrupted send's lease expires
-
-    summary = run_once(config)
+    summary = run_once(config, AheadClock(timedelta(seconds=1.2)))  # past the lease
 
     assert summary.sent.sent == (0 if after_accept else 1)
-    mail.wait_for_messages(client, 1)
-    time.sleep(1.0)  # anything sent twice would have arrived by now
+    mail.wait_until_delivered()
     assert mail.message_count(client) == 1
     db = Database(config.database.url)
     with db.session() as session:
@@ -393,7 +384,7 @@ def test_the_running_daemon_settles_an_interrupted_send_when_its_lease_ends(
     assert row.status == "sent" and row.attempts == 1
     assert row.claimed_at is not None and row.confirmed_at is not None
     assert (row.confirmed_at - row.claimed_at).total_seconds() >= 3  # not before its lease
-    time.sleep(1.0)  # anything sent twice would have arrived by now
+    mail.wait_until_delivered()
     assert mail.message_count(client) == 1
 
 
@@ -405,9 +396,8 @@ def test_without_delivery_copies_the_crash_window_resends_once_more(
     client = "cliente2@clientes.test"
     mail.append(SUPPORT, client_mail(client, "Sin internet", "No hay internet.").as_bytes())
     crashing_run(config, after_accept=True)
-    time.sleep(1.2)
 
-    assert run_once(config).sent.sent == 1
+    assert run_once(config, AheadClock(timedelta(seconds=1.2))).sent.sent == 1
     assert len(mail.wait_for_messages(client, 2)) == 2
 
 

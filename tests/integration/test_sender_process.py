@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,9 +46,7 @@ def test_run_once_with_a_sender_process_answers_each_mail_once(
     assert summary.outcomes.get("new_incident") == 12
     assert summary.sent.sent == 12  # counted across the child and the final drain
     assert count_rows(process_config, OutboxItem, OutboxItem.status == "sent") == 12
-    for client in CLIENTS:
-        assert len(mail.wait_for_messages(client, 4)) == 4
-    time.sleep(0.5)
+    mail.wait_until_delivered()
     assert [mail.message_count(c) for c in CLIENTS] == [4, 4, 4]
 
 
@@ -97,9 +94,15 @@ def test_daemon_restarts_a_dead_sender_and_stops_both_on_sigterm(
     assert daemon.wait(timeout=30) == 0
     pids = [int(p) for p in re.findall(r"sender process started pid=(\d+)", log_path.read_text())]
     assert len(pids) == 2
-    time.sleep(0.3)
-    for pid in pids:  # neither sender is left behind (a zombie of the killed one aside)
+
+    def gone(pid: int) -> bool:
         status = Path(f"/proc/{pid}/status")
-        assert not status.exists() or "zombie" in status.read_text()
+        try:
+            return "zombie" in status.read_text()
+        except FileNotFoundError:
+            return True
+
+    # neither sender is left behind (a zombie of the killed one aside)
+    wait_for("both senders to be gone", lambda: all(gone(pid) for pid in pids), timeout=10)
     assert count_rows(process_config, Incident) == 2
     assert [mail.message_count(c) for c in CLIENTS[:2]] == [1, 1]

@@ -222,6 +222,18 @@ class MailStack:
         finally:
             client.logout()
 
+    def wait_until_delivered(self, timeout: float = 15.0) -> None:
+        """Poll until Postfix's queue is empty: everything it accepted has been handed to
+        Dovecot, so a count taken now is final (no "anything sent twice would have arrived
+        by now" sleeps)."""
+        queue = self.directory / "postfix-queue"
+        parts = ("maildrop", "incoming", "active", "deferred", "hold")
+        deadline = time.monotonic() + timeout
+        while any(p.is_file() for part in parts for p in (queue / part).rglob("*")):
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"Postfix still holds mail after {timeout}s ({queue})")
+            time.sleep(0.05)
+
     def empty(self, user: str, folders: Sequence[str] = ("INBOX", "Processed", "Sent")) -> None:
         """Delete every message in the given folders of ``user`` (test isolation)."""
         client = self.imap_client(user)

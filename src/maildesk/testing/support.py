@@ -8,6 +8,8 @@ import email.utils
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -40,6 +42,17 @@ def client_mail(
         msg[key] = value
     msg.set_content(body)
     return msg
+
+
+@dataclass(frozen=True, slots=True)
+class AheadClock:
+    """The system clock read ``ahead``: a run "after" a lease has expired, without waiting
+    for it (picklable, so the sender process gets the same view)."""
+
+    ahead: timedelta
+
+    def now(self) -> datetime:
+        return SystemClock().now() + self.ahead
 
 
 def run_once(config: Config, clock: Clock | None = None) -> OnceSummary:
