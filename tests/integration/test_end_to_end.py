@@ -219,4 +219,5 @@ def test_smtp_outage_delays_acknowledgements_then_delivers_each_once(
     assert count_rows(stack_config, OutboxItem, OutboxItem.status == "sent") == 3
     # And nothing more arrives later.
     assert run_once(stack_config).sent.sent == 0
+    mail.wait_until_delivered()
     assert [mail.message_count(s) for s in senders] == [1, 1, 1]

@@ -77,7 +77,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_train(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.triage.learned.commands import CommandError, run_train
+    from maildesk.triage.learned.workflow import CommandError, run_train
 
     test = None if str(args.test) == "none" else args.test
     if test is not None and not test.exists():
@@ -98,7 +98,7 @@ def cmd_train(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.triage.learned.commands import CommandError, run_evaluate
+    from maildesk.triage.learned.workflow import CommandError, run_evaluate
 
     try:
         return run_evaluate(
@@ -118,7 +118,7 @@ def cmd_classify(args: argparse.Namespace, config: Config) -> int:
     from maildesk.inbound.quotes import clean_reply, is_forward_subject
     from maildesk.runtime.wiring import default_triager
     from maildesk.schedule import build_calendar
-    from maildesk.triage.learned.commands import classify_jsonl
+    from maildesk.triage.learned.workflow import classify_jsonl
 
     if not args.jsonl and not args.files:
         raise UsageError("give .eml files, or --jsonl to read JSON lines from standard input")

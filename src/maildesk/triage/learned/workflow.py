@@ -1,4 +1,5 @@
-"""``maildesk train``, ``evaluate`` and ``classify``: the model's life from the command line."""
+"""The model's life as the commands run it: train (and decide whether to install), evaluate
+with the stress checks, classify JSON lines."""
 
 from __future__ import annotations
 
