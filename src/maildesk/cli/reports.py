@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -50,37 +49,21 @@ def register(sub: Any) -> None:
 
 
 def cmd_digest(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.reports.digest import digest_recipients, gather_digest, render_digest, send_digest
-    from maildesk.schedule import build_calendar
+    from maildesk.clock import SystemClock
+    from maildesk.reports.digest import digest_recipients, preview_digest
+    from maildesk.runtime.daemon import send_digest_now
 
-    calendar = build_calendar(config.schedule)
     database = open_database(config)
-    renderer = make_renderer(config)
     at = parse_instant(args.at, config)
     if args.preview:
-        with database.session() as session:
-            data = gather_digest(session, config, calendar, at)
-        rendered = render_digest(renderer, config, data)
-        show_rendered(rendered, args.html)
+        show_rendered(preview_digest(database, config, make_renderer(config), at), args.html)
         return 0
-    queued = send_digest(database, config, calendar, renderer, at, force=True)
-    if not queued:
+    queued, result = send_digest_now(config, SystemClock(), at, database)
+    if result is None:
         print(f"digest already sent today to {', '.join(digest_recipients(config))}")
         return 0
-    from maildesk.clock import SystemClock
-    from maildesk.runtime.daemon import build_parts
-
-    parts = build_parts(config, SystemClock(), database=database)
-    result = asyncio.run(_drain(parts.sender))
     print(f"digest queued for {', '.join(queued)}; sent {result.sent}, retrying {result.retried}")
     return 0 if result.failed == 0 else 1
-
-
-async def _drain(sender: Any) -> Any:
-    try:
-        return await sender.drain()
-    finally:
-        await sender.close()
 
 
 def cmd_report_levels(args: argparse.Namespace, config: Config) -> int:

@@ -362,6 +362,17 @@ def digest_recipients(config: Config) -> tuple[str, ...]:
     return tuple(config.digest.recipients) or (config.company.distributor_address,)
 
 
+def preview_digest(
+    database: Database, config: Config, renderer: TemplateRenderer, at: datetime
+) -> RenderedMail:
+    """The digest for ``at`` as it would go out, sending nothing (``digest --preview``)."""
+    from maildesk.schedule import build_calendar
+
+    with database.session() as session:
+        data = gather_digest(session, config, build_calendar(config.schedule), at)
+    return render_digest(renderer, config, data)
+
+
 def render_digest(renderer: TemplateRenderer, config: Config, data: DigestData) -> RenderedMail:
     language = config.digest.language
     return renderer.render("digest", language, digest_context(config, data, language))

@@ -12,6 +12,7 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
@@ -247,3 +248,24 @@ class Daemon:
             self._runner.stop()
         if self._stop is not None:
             self._stop.set()
+
+
+def send_digest_now(
+    config: Config, clock: Clock, at: datetime, database: Database
+) -> tuple[list[str], DrainResult | None]:
+    """``maildesk digest --send``: queue the digest for ``at`` (again, when today's went
+    already) and deliver the outbox now; the recipients and what the delivery did."""
+    from maildesk.reports.digest import send_digest
+
+    parts = build_parts(config, clock, database=database)
+    queued = send_digest(database, config, parts.calendar, parts.renderer, at, force=True)
+    if not queued:
+        return [], None
+
+    async def drain() -> DrainResult:
+        try:
+            return await parts.sender.drain()
+        finally:
+            await parts.sender.close()
+
+    return list(queued), asyncio.run(drain())
