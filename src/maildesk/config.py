@@ -131,9 +131,30 @@ class Company(_Section):
     distributor_address: EmailStr
 
 
+Team = Literal["technical_service", "billing_centre"]
+
+
+def _default_teams() -> dict[str, Team]:
+    return {"technical": "technical_service", "billing": "billing_centre"}
+
+
 class Routing(_Section):
     technical_service: EmailStr
     billing_centre: EmailStr
+    forward: bool = True  # hand each sorted incident to the team that must solve it, at once
+    teams: dict[str, Team] = Field(default_factory=_default_teams)  # category -> team
+    kinds: dict[str, EmailStr] = {}  # kind -> an address of its own (e.g. portability)
+    language: Language = "es"  # the forwards' language
+
+    def team_for(self, category: str, kind: str) -> tuple[str, str] | None:
+        """(team, address) that solves incidents of this category and kind; None when the
+        distributor keeps them (a category without a team, e.g. other)."""
+        if kind in self.kinds:
+            return f"kind:{kind}", str(self.kinds[kind])
+        team = self.teams.get(category)
+        if team is None:
+            return None
+        return team, str(getattr(self, team))
 
 
 class SelfServiceLink(_Section):
@@ -357,6 +378,15 @@ class Config(_Section):
         duplicated = sorted({i for i in ids if ids.count(i) > 1})
         if duplicated:
             raise ValueError(f"kinds: duplicated id(s) {', '.join(duplicated)}")
+        unknown_kinds = sorted(set(self.routing.kinds) - set(ids))
+        if unknown_kinds:
+            raise ValueError(f"routing.kinds: unknown kind(s) {', '.join(unknown_kinds)}")
+        unknown_categories = sorted(set(self.routing.teams) - {"technical", "billing", "other"})
+        if unknown_categories:
+            raise ValueError(
+                f"routing.teams: unknown categor(y/ies) {', '.join(unknown_categories)}; "
+                "expected technical, billing or other"
+            )
         if self.triage.default_kind not in ids:
             raise ValueError(
                 f"triage.default_kind {self.triage.default_kind!r} is not one of the kinds"

@@ -110,8 +110,9 @@ def test_report_and_template_commands(
     assert levels["acknowledged_within_1_min"] == {"count": 0, "total": 0, "ratio": None}
 
     assert main(["--config", config_path, "templates", "check"]) == 0
-    assert "5 templates (ack, ack_closed, followup, digest, alert) render in es, ca, en" in (
-        capsys.readouterr().out
+    assert (
+        "6 templates (ack, ack_closed, followup, digest, alert, handoff) render in es, ca, en"
+        in (capsys.readouterr().out)
     )
     assert main(["--config", config_path, "templates", "preview", "alert", "--lang", "en"]) == 0
     assert capsys.readouterr().out.startswith("Subject: Warning 75 % [MD-")

@@ -100,7 +100,9 @@ def test_templates_check_and_check_count_the_templates_alike(
     line = capsys.readouterr().out.strip()
     result = check_templates(load_config(path), datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     assert line == f"ok    {result.detail}"
-    assert result.detail.startswith("5 templates (ack, ack_closed, followup, digest, alert)")
+    assert result.detail.startswith(
+        "6 templates (ack, ack_closed, followup, digest, alert, handoff)"
+    )
 
 
 def test_init_writes_a_starter_that_works_and_never_overwrites_unasked(

@@ -7,11 +7,7 @@ import json
 import sys
 from typing import Any
 
-from maildesk.cli.common import (
-    UsageError,
-    open_database,
-    parse_instant,
-)
+from maildesk.cli.common import UsageError, make_renderer, open_database, parse_instant
 from maildesk.config import Config
 
 
@@ -101,17 +97,20 @@ def cmd_incidents_show(args: argparse.Namespace, config: Config) -> int:
 def cmd_incidents_set(args: argparse.Namespace, config: Config) -> int:
     from maildesk.db.lifecycle import InvalidChange
     from maildesk.db.store import apply_change
+    from maildesk.outbound.handoff import handoff_pending
     from maildesk.schedule import build_calendar
 
     if not any((args.status, args.priority, args.kind, args.category)):
         raise UsageError("nothing to change: give --status, --priority, --kind or --category")
+    database = open_database(config)
+    now = parse_instant(None, config)
     try:
         changed = apply_change(
-            open_database(config),
+            database,
             config,
             build_calendar(config.schedule),
             args.reference,
-            now=parse_instant(None, config),
+            now=now,
             actor="cli",
             status=args.status,
             priority=args.priority,
@@ -121,6 +120,11 @@ def cmd_incidents_set(args: argparse.Namespace, config: Config) -> int:
         )
     except (InvalidChange, LookupError) as exc:
         raise UsageError(str(exc)) from None
+    # A category settled by a person: the incident goes to its team now (the daemon's
+    # sender delivers it; it would also find it on its next round).
+    handed = handoff_pending(database, config, make_renderer(config), now)
+    if args.reference.upper() in handed:
+        changed.append("handed off to its team")
     print(f"{args.reference}: {'; '.join(changed) if changed else 'nothing changed'}")
     return 0
 

@@ -109,6 +109,12 @@ def change_triage(
             raise InvalidChange(f"unknown priority {priority!r}; expected P1, P2, P3 or P4")
         changes.append(f"priority {incident.priority} → {priority}")
         incident.priority, incident.priority_reason = priority, f"set by {actor}"
+    if (category is not None or kind is not None) and incident.unsure:
+        # A person looked at it and kept the guess: no longer unsure, and it may go to its team.
+        incident.unsure = False
+        if not changes:
+            changes.append(f"category {incident.category} confirmed")
+            incident.category_reason = f"confirmed by {actor}"
     if not changes:
         return False
     first, resolution = config.targets(config.kind(incident.kind), incident.priority)

@@ -107,6 +107,9 @@ class Message(Base):
     defects: Mapped[str] = mapped_column(Text, default="")
     size: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str] = mapped_column(String(64), default="")
+    # The mail as it came, for the first mail of an incident: forwarded byte for byte to the
+    # team that must solve it, also when that happens later (an unsure one, a reassignment).
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     mailbox: Mapped[str | None] = mapped_column(String(200))
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     uid: Mapped[int | None] = mapped_column(BigInteger)
@@ -246,4 +249,25 @@ class AlertSent(Base):
 
     __table_args__ = (
         UniqueConstraint("incident_id", "threshold", name="uq_alerts_incident_threshold"),
+    )
+
+
+class Handoff(Base):
+    """An incident handed to the team that must solve it: one per incident and team (the
+    unique key), written in the same transaction as the forward's outbox row."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    team: Mapped[str] = mapped_column(String(64))  # technical_service, billing_centre, kind:…
+    address: Mapped[str] = mapped_column(String(320))
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)  # the forward's, ours
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+
+    incident: Mapped[Incident] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("incident_id", "address", name="uq_handoffs_incident_address"),
     )

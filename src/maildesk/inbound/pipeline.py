@@ -28,6 +28,7 @@ from maildesk.inbound.analysis import Analyser, Analysis
 from maildesk.inbound.loopguard import LOOP_HEADER, automatic_reason, reply_suppressed_reason
 from maildesk.inbound.parse import ParsedMail, UnparseableMail, parse_mail
 from maildesk.outbound.compose import OutgoingMail, compose_reply, queued_row
+from maildesk.outbound.handoff import queue_handoff
 from maildesk.outbound.render import TemplateError, TemplateRenderer
 from maildesk.outbound.replycontext import IncidentFacts, reply_context
 from maildesk.triage.rules import Triage, Triager
@@ -298,6 +299,7 @@ class Pipeline:
         session.add(incident)
         message = self._message(mail, inbound, key, now, "new_incident", "", incident)
         message.language = analysis.written_language or language  # as written
+        message.raw = inbound.raw  # kept whole: its team gets it byte for byte, now or later
         session.add(message)
         record_event(
             session,
@@ -312,6 +314,17 @@ class Pipeline:
             ),
         )
         replies = self._maybe_reply(session, mail, incident, "ack", now)
+        if inbound.raw is not None:  # (a mail too large to read is quarantined, not here)
+            queue_handoff(
+                session,
+                self._config,
+                self._renderer,
+                incident,
+                inbound.raw,
+                mail.clean_text,
+                now,
+                "new incident",
+            )
         return Handled(
             Outcome.NEW_INCIDENT, triage.classification.reason, mail.message_id, reference, replies
         )

@@ -161,6 +161,66 @@ def compose_notice(
     )
 
 
+def compose_forward(
+    *,
+    rendered: RenderedMail,
+    sender_name: str,
+    sender_address: str,
+    to_address: str,
+    reference: str,
+    language: str,
+    original: bytes,
+    now: datetime,
+    zone: tzinfo,
+) -> OutgoingMail:
+    """An incident handed to its team: our summary (text and HTML) and the client's mail
+    attached byte for byte as ``message/rfc822``; answers come back to the support address
+    (``Reply-To``), threaded to this mail's Message-ID and tagged with the reference."""
+    subject = rendered.subject
+    if f"[{reference}]" not in subject:
+        subject = f"[{reference}] {subject}"
+    message_id = new_message_id(sender_address.rsplit("@", 1)[-1], f"fwd.{reference.lower()}")
+    mixed = f"=_maildesk_{secrets.token_hex(12)}"
+    alternative = f"=_maildesk_{secrets.token_hex(12)}"
+    headers = [
+        f"From: {mailbox_header(sender_name, sender_address)}",
+        f"To: {to_address}",
+        f"Reply-To: {sender_address}",
+        f"Subject: {header_text(subject)}",
+        f"Date: {format_datetime(now.astimezone(zone))}",
+        f"Message-ID: <{message_id}>",
+        "Auto-Submitted: auto-generated",
+        "X-Auto-Response-Suppress: All",
+        f"{LOOP_HEADER}: {sender_address}",
+        f"X-Maildesk-Reference: {reference}",
+        f"Content-Language: {language}",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/mixed;{CRLF} boundary="{mixed}"',
+    ]
+    # RFC 2046 §5.2.1: a message/rfc822 part is 7bit, 8bit or binary, never re-encoded.
+    encoding = "7bit" if original.isascii() else "8bit"
+    head = (
+        CRLF.join(headers)
+        + CRLF
+        + CRLF
+        + f"--{mixed}{CRLF}"
+        + f'Content-Type: multipart/alternative;{CRLF} boundary="{alternative}"{CRLF}{CRLF}'
+        + f"--{alternative}{CRLF}"
+        + _text_part("text/plain", rendered.text)
+        + f"--{alternative}{CRLF}"
+        + _text_part("text/html", rendered.html)
+        + f"--{alternative}--{CRLF}"
+        + f"--{mixed}{CRLF}"
+        + f"Content-Type: message/rfc822{CRLF}"
+        + f'Content-Disposition: attachment; filename="{reference}.eml"{CRLF}'
+        + f"Content-Transfer-Encoding: {encoding}{CRLF}{CRLF}"
+    ).encode("ascii")
+    # The line break before a boundary belongs to the boundary: ours, so that the original
+    # keeps its own last line break when the attachment is taken out again.
+    raw = head + original + f"{CRLF}--{mixed}--{CRLF}".encode("ascii")
+    return OutgoingMail(message_id, sender_address, (to_address,), raw)
+
+
 def _automatic_mail(
     *,
     rendered: RenderedMail,

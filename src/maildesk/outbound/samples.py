@@ -11,6 +11,7 @@ from typing import Any
 
 from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
+from maildesk.outbound.handoff import handoff_context
 from maildesk.outbound.render import TemplateError, TemplateRenderer
 from maildesk.outbound.replycontext import reply_context, sample_facts
 from maildesk.reports.alerts import alert_context
@@ -109,12 +110,39 @@ def _alert(config: Config, language: str, now: datetime) -> dict[str, Any]:
     return alert_context(config, incident, 75, now, language)
 
 
+def _handoff(config: Config, language: str, now: datetime) -> dict[str, Any]:
+    calendar = build_calendar(config.schedule)
+    arrived = sample_arrival(calendar, now)
+    facts = sample_facts(config, arrived)
+    first, resolution = config.targets(config.kind(facts.kind), facts.priority)
+    incident = SimpleNamespace(
+        reference=facts.reference,
+        subject=facts.subject,
+        client_name=facts.client_name,
+        client_address="bar.pepe@example.com",
+        kind=facts.kind,
+        category=facts.category,
+        priority=facts.priority,
+        first_response_due=calendar.add(arrived, timedelta(minutes=first)),
+        resolution_due=calendar.add(arrived, timedelta(minutes=resolution)),
+        language="es",
+        written_language="es",
+        category_reason="model: technical-vs-billing: technical 0.97 (other 0.02, 9 telling words)",
+    )
+    text = (
+        "Buenos días, desde esta mañana no tenemos internet en el bar y el datáfono no cobra. "
+        "El router tiene la luz roja. Llamadme al 612 345 678. Pepe, Calle Mayor 3, Zaragoza"
+    )
+    return handoff_context(config, incident, text, language)
+
+
 SAMPLES: dict[str, Callable[[Config, str, datetime], dict[str, Any]]] = {
     "ack": _reply("ack"),
     "ack_closed": _reply("ack_closed"),
     "followup": _reply("followup"),
     "digest": _digest,
     "alert": _alert,
+    "handoff": _handoff,
 }
 
 

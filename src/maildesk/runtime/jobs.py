@@ -13,6 +13,7 @@ from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
 from maildesk.config import Config
 from maildesk.db.store import Database
+from maildesk.outbound.handoff import handoff_pending
 from maildesk.outbound.render import TemplateRenderer
 from maildesk.reports.alerts import Alert, check_escalations
 from maildesk.reports.digest import send_digest
@@ -55,10 +56,19 @@ class ScheduledJobs:
             self._wake()
         return alerts
 
+    def handoffs(self) -> list[str]:
+        """Hand off what waited (a category set by a person, a crash between commit and
+        forward); wake the sender if anything was queued."""
+        done = handoff_pending(self._database, self._config, self._renderer, self._clock.now())
+        if done:
+            self._wake()
+        return done
+
     def catch_up(self) -> None:
-        """At start: the digest if it was missed today, and any alert due."""
+        """At start: the digest if it was missed today, any alert due, pending hand-offs."""
         self._guarded("digest", self.digest)
         self._guarded("escalation", self.escalations)
+        self._guarded("handoff", self.handoffs)
 
     def start(self) -> None:
         """Schedule both jobs on the running event loop (they run in worker threads)."""
@@ -82,6 +92,13 @@ class ScheduledJobs:
             self._threaded("escalation", self.escalations),
             IntervalTrigger(minutes=self._config.escalation.check_minutes, timezone=zone),
             id="escalation",
+            coalesce=True,
+            max_instances=1,
+        )
+        scheduler.add_job(
+            self._threaded("handoff", self.handoffs),
+            IntervalTrigger(minutes=1, timezone=zone),
+            id="handoff",
             coalesce=True,
             max_instances=1,
         )

@@ -42,6 +42,7 @@ def stack_config_text(
     log_format: str = "text",
     copy_to_support: bool = False,
     copies_in_inbox: bool = False,
+    handoff: bool = False,
     separate_process: bool = False,
     digest: bool = False,
     extra: str = "",
@@ -51,7 +52,8 @@ def stack_config_text(
     Delivery copies are off by default so that tests can count the support mailbox exactly;
     the tests of the crash window and the demo turn them on. They go to ``support+Sent@``,
     which the stack files into support's Sent folder, or with ``copies_in_inbox`` to the
-    support address itself (a server without plus addressing into folders).
+    support address itself (a server without plus addressing into folders). Forwards to the
+    teams are off too unless ``handoff``: the hand-off tests and the demo turn them on.
 
     The sender runs in-process by default so that an injected clock reaches it; its own
     tests and the demo turn the separate sender process on.
@@ -93,6 +95,8 @@ def stack_config_text(
     text = _set(text, "company", "own_addresses", '["noreply@maildesk.test"]')
     text = _set(text, "routing", "technical_service", f'"{TECHNICAL}"')
     text = _set(text, "routing", "billing_centre", f'"{BILLING}"')
+    # Forwards to the teams off unless a test asks (so that others count acknowledgements).
+    text = _set(text, "routing", "forward", "true" if handoff else "false")
     text = _set(text, "logging", "format", f'"{log_format}"')
     # Scheduled mail to the distributor depends on the wall clock: off unless a test asks.
     text = _set(text, "digest", "enabled", "true" if digest else "false")

@@ -1,0 +1,161 @@
+"""Handing an incident to the team that must solve it: the technical service, the billing
+centre (CDF) or a kind's own address (``[routing]``).
+
+The forward is an outbox row written in the same transaction as its ``handoffs`` row, whose
+unique key (incident, address) makes it once per incident and team, whatever the crashes or
+the number of daemons. A new incident is handed off in the transaction that creates it; one
+that was unsure waits until a person sets its category, and ``handoff_pending`` (after
+``incidents set`` and on the daemon's escalation round) hands off whatever is due.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from maildesk.config import Config
+from maildesk.db.lifecycle import record_event
+from maildesk.db.store import Database
+from maildesk.db.tables import Handoff, Incident, Message
+from maildesk.outbound.compose import compose_forward, queued_row
+from maildesk.outbound.render import TemplateRenderer
+
+log = logging.getLogger("maildesk.handoff")
+
+# Spanish and international phone numbers as clients write them (9 digits, spaced or not).
+_PHONE = re.compile(r"(?<![\d+])(?:(?:\+|00)34[ .-]?)?[6789](?:[ .-]?\d){8}(?!\d)")
+EXCERPT_CHARS = 1200
+LANGUAGE_NAMES = {
+    "es": "español", "ca": "català", "en": "English", "de": "Deutsch", "fr": "français",
+    "pt": "português", "it": "italiano", "nl": "Nederlands", "zh": "中文", "ja": "日本語",
+    "ko": "한국어",
+}  # fmt: skip
+
+
+def phones_in(text: str) -> list[str]:
+    """The phone numbers a mail mentions, in order, each once."""
+    found = (" ".join(m.group().split()) for m in _PHONE.finditer(text))
+    return list(dict.fromkeys(found))
+
+
+def handoff_context(
+    config: Config, incident: Any, first_text: str, language: str, note: str = ""
+) -> dict[str, Any]:
+    """What the ``handoff`` templates see."""
+    kind = config.kind(incident.kind)
+    fallback = config.replies.default_language
+    written = incident.written_language or incident.language
+    return {
+        "reference": incident.reference,
+        "subject": incident.subject,
+        "client": incident.client_name or incident.client_address,
+        "client_address": incident.client_address,
+        "phones": phones_in(f"{incident.subject}\n{first_text}"),
+        "kind_label": kind.label.get(language) or kind.label[fallback],  # type: ignore[call-overload]
+        "category": incident.category,
+        "priority": incident.priority,
+        "first_response_due": incident.first_response_due,
+        "deadline": incident.resolution_due,
+        "written_language": LANGUAGE_NAMES.get(written, written),
+        "reason": incident.category_reason,
+        "excerpt": first_text[:EXCERPT_CHARS],
+        "cut": len(first_text) > EXCERPT_CHARS,
+        "note": note,
+        "company": {"name": config.company.name, "support_address": config.company.support_address},
+    }
+
+
+def queue_handoff(
+    session: Session,
+    config: Config,
+    renderer: TemplateRenderer,
+    incident: Incident,
+    original: bytes,
+    first_text: str,
+    now: datetime,
+    reason: str,
+) -> Handoff | None:
+    """Forward ``incident`` to its team in ``session``'s transaction; None when it has no
+    team, is unsure, forwarding is off, or it went to that team already."""
+    if not config.routing.forward or incident.unsure:
+        return None
+    team = config.routing.team_for(incident.category, incident.kind)
+    if team is None:
+        return None
+    name, address = team
+    if incident.id is not None and session.scalar(
+        select(exists().where(Handoff.incident_id == incident.id, Handoff.address == address))
+    ):
+        return None
+    language = config.routing.language
+    rendered = renderer.render(
+        "handoff", language, handoff_context(config, incident, first_text, language)
+    )
+    outgoing = compose_forward(
+        rendered=rendered,
+        sender_name=config.company.display_name,
+        sender_address=config.company.support_address,
+        to_address=address,
+        reference=incident.reference,
+        language=language,
+        original=original,
+        now=now,
+        zone=config.schedule.zone,
+    )
+    handoff = Handoff(
+        incident=incident,
+        team=name,
+        address=address,
+        message_id=outgoing.message_id,
+        reason=reason,
+        created_at=now,
+    )
+    session.add(handoff)
+    session.add(queued_row(outgoing, "handoff", now, incident))
+    record_event(session, incident, now, "maildesk", "handoff", f"to {name} <{address}>: {reason}")
+    return handoff
+
+
+def handoff_pending(
+    database: Database, config: Config, renderer: TemplateRenderer, now: datetime
+) -> list[str]:
+    """Hand off every open incident that has a team, is no longer unsure and has not gone to
+    it yet (a decision taken with 'incidents set', or a crash between the two); the
+    references handed off."""
+    if not config.routing.forward:
+        return []
+    done: list[str] = []
+    with database.session() as session:
+        waiting = session.scalars(
+            select(Incident).where(
+                Incident.status.in_(("open", "waiting")),
+                Incident.unsure.is_(False),
+                ~exists().where(Handoff.incident_id == Incident.id),
+            )
+        ).all()
+        for incident in waiting:
+            if config.routing.team_for(incident.category, incident.kind) is None:
+                continue
+            first = session.scalars(
+                select(Message)
+                .where(Message.incident_id == incident.id, Message.direction == "in")
+                .order_by(Message.id)
+                .limit(1)
+            ).first()
+            if first is None or first.raw is None:
+                # older than hand-offs (no original kept): left to the distributor, quietly
+                log.debug(f"{incident.reference}: no original mail kept; not handed off")
+                continue
+            reason = "once its category was settled"
+            if queue_handoff(
+                session, config, renderer, incident, first.raw, first.clean_text, now, reason
+            ):
+                done.append(incident.reference)
+    for reference in done:
+        log.info("incident handed off", extra={"reference": reference})
+    return done

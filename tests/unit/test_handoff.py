@@ -1,0 +1,174 @@
+"""Hand-off: each sorted incident forwarded to the team that must solve it, once, with the
+client's mail attached byte for byte; unsure ones wait for a person's decision."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from maildesk.cli import main
+from maildesk.clock import FrozenClock
+from maildesk.config import Config, load_config
+from maildesk.db.store import Database
+from maildesk.db.tables import Handoff, Incident, OutboxItem
+from maildesk.inbound.pipeline import InboundMail, Outcome, Pipeline
+from maildesk.outbound.handoff import handoff_pending, phones_in
+from maildesk.runtime.daemon import build_parts
+from maildesk.testing.stackconfig import BILLING, SUPPORT, TECHNICAL, write_offline_config
+
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # a Tuesday, open
+
+
+def client_raw(subject: str, body: str, sender: str, number: int) -> bytes:
+    msg = EmailMessage(policy=email.policy.SMTP)  # CRLF line endings, as IMAP returns them
+    msg["From"] = f"Ferretería Ruiz <{sender}>"
+    msg["To"] = SUPPORT
+    msg["Subject"] = subject
+    msg["Message-ID"] = f"<client-{number}@clientes.test>"
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+def configured(tmp_path: Path, extra: str = "") -> tuple[Path, Config, Pipeline]:
+    path = write_offline_config(tmp_path, handoff=True)
+    if extra:
+        path.write_text(path.read_text().replace("kinds = {}", extra))
+    config = load_config(path)
+    return path, config, build_parts(config, FrozenClock(NOW)).pipeline
+
+
+def handle(pipeline: Pipeline, raw: bytes, uid: int) -> str:
+    handled = pipeline.handle(InboundMail("INBOX", 1, uid, len(raw), raw))
+    assert handled.outcome is Outcome.NEW_INCIDENT
+    return str(handled.reference)
+
+
+def outbox(config: Config, purpose: str) -> list[OutboxItem]:
+    database = Database(config.database.url)
+    with database.session() as session:
+        rows = list(session.scalars(select(OutboxItem).where(OutboxItem.purpose == purpose)))
+    database.dispose()
+    return rows
+
+
+def handoffs(config: Config) -> list[tuple[str, str]]:
+    database = Database(config.database.url)
+    with database.session() as session:
+        rows = [(h.incident.reference, h.address) for h in session.scalars(select(Handoff))]
+    database.dispose()
+    return rows
+
+
+def attached_original(raw: bytes) -> bytes:
+    """The message/rfc822 part's bytes exactly as carried (between its headers and the
+    boundary that closes it)."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    boundary = msg.get_boundary()
+    assert boundary is not None
+    part = raw.split(b"--" + boundary.encode())[2]  # 0 preamble, 1 summary, 2 attachment
+    headers, _, body = part.partition(b"\r\n\r\n")
+    assert b"Content-Type: message/rfc822" in headers
+    return body.removesuffix(b"\r\n")  # the line break before the boundary is the boundary's
+
+
+def test_a_technical_mail_is_acknowledged_and_handed_to_the_technical_service(
+    tmp_path: Path,
+) -> None:
+    _, config, pipeline = configured(tmp_path)
+    raw = client_raw(
+        "Sin internet en la tienda",
+        "Desde esta mañana la fibra no funciona, el router tiene la luz LOS en rojo.\n"
+        "Podéis llamarme al 612 345 678 o al fijo 976 11 22 33.\n",
+        "ferreteria.ruiz@clientes.test",
+        1,
+    )
+    reference = handle(pipeline, raw, 1)
+    assert len(outbox(config, "ack")) == 1
+    [forward] = outbox(config, "handoff")
+    assert forward.recipients == TECHNICAL
+    assert handoffs(config) == [(reference, TECHNICAL)]
+    msg = email.message_from_bytes(forward.raw, policy=email.policy.default)
+    assert msg["Subject"].startswith(f"[{reference}] Avería de ADSL/fibra — Ferretería Ruiz")
+    assert msg["Reply-To"] == SUPPORT and msg["Auto-Submitted"] == "auto-generated"
+    assert msg["Message-ID"] == f"<{forward.message_id}>"
+    summary = msg.get_body(("plain",)).get_content()
+    assert "ferreteria.ruiz@clientes.test" in summary
+    assert "612 345 678" in summary and "976 11 22 33" in summary
+    assert "prioridad P1" in summary and "Idioma del cliente: español" in summary
+    assert "technical-vs-billing" in summary  # why it was sorted so
+    assert attached_original(forward.raw) == raw  # byte for byte
+
+
+def test_a_billing_mail_goes_to_the_cdf_and_other_mail_to_nobody(tmp_path: Path) -> None:
+    _, config, pipeline = configured(tmp_path)
+    billing = handle(pipeline, client_raw(
+        "Factura duplicada", "Nos habéis cobrado dos veces la factura de noviembre, 49,90 €.",
+        "a@clientes.test", 1), 1)  # fmt: skip
+    handle(pipeline, client_raw(
+        "Presupuesto", "Queremos un presupuesto para tres líneas móviles y fibra nueva.",
+        "b@clientes.test", 2), 2)  # fmt: skip
+    assert handoffs(config) == [(billing, BILLING)]
+    assert [row.recipients for row in outbox(config, "handoff")] == [BILLING]
+
+
+def test_a_kind_can_have_an_address_of_its_own(tmp_path: Path) -> None:
+    _, config, pipeline = configured(tmp_path, 'kinds = { portability = "portas@operador.test" }')
+    body = (
+        "La portabilidad de nuestros 3 números sigue sin hacerse, el operador donante dice "
+        "que no le ha llegado la solicitud."
+    )
+    reference = handle(pipeline, client_raw("Portabilidad atascada", body, "c@clientes.test", 1), 1)
+    assert handoffs(config) == [(reference, "portas@operador.test")]
+
+
+def test_an_unsure_incident_waits_for_a_person_then_goes_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, config, pipeline = configured(tmp_path)
+    reference = handle(
+        pipeline, client_raw("Hola", "Buenos días, gracias.", "d@clientes.test", 1), 1
+    )
+    database = Database(config.database.url)
+    with database.session() as session:
+        assert session.scalars(select(Incident.unsure)).one() is True
+    assert handoffs(config) == []
+    renderer = build_parts(config, FrozenClock(NOW)).renderer
+    assert handoff_pending(database, config, renderer, NOW) == []  # still unsure: it waits
+
+    assert main(["--config", str(path), "incidents", "set", reference,
+                 "--category", "billing"]) == 0  # fmt: skip
+    assert "handed off to its team" in capsys.readouterr().out
+    assert handoffs(config) == [(reference, BILLING)]
+    assert handoff_pending(database, config, renderer, NOW) == []  # never twice
+    assert len(outbox(config, "handoff")) == 1
+    database.dispose()
+
+
+def test_the_same_mail_read_twice_is_handed_off_once(tmp_path: Path) -> None:
+    _, config, pipeline = configured(tmp_path)
+    raw = client_raw("Datáfono", "El datáfono no conecta, no podemos cobrar con tarjeta.",
+                     "e@clientes.test", 1)  # fmt: skip
+    handle(pipeline, raw, 1)
+    again = pipeline.handle(InboundMail("INBOX", 1, 2, len(raw), raw))
+    assert again.outcome is Outcome.DUPLICATE
+    assert len(handoffs(config)) == 1 and len(outbox(config, "handoff")) == 1
+
+
+def test_forwarding_off_hands_off_nothing(tmp_path: Path) -> None:
+    path = write_offline_config(tmp_path)  # as the other tests run: routing.forward = false
+    config = load_config(path)
+    assert config.routing.forward is False
+    pipeline = build_parts(config, FrozenClock(NOW)).pipeline
+    handle(pipeline, client_raw("Sin internet", "La fibra no va desde ayer.", "f@c.test", 1), 1)
+    assert handoffs(config) == [] and outbox(config, "handoff") == []
+
+
+def test_phone_numbers_found_in_a_mail() -> None:
+    text = "Llamadme al 612 345 678, al +34 976112233 o al 0034 93 123 45 67; ref 2026-0001"
+    assert phones_in(text) == ["612 345 678", "+34 976112233", "0034 93 123 45 67"]
