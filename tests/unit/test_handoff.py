@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -172,3 +173,54 @@ def test_forwarding_off_hands_off_nothing(tmp_path: Path) -> None:
 def test_phone_numbers_found_in_a_mail() -> None:
     text = "Llamadme al 612 345 678, al +34 976112233 o al 0034 93 123 45 67; ref 2026-0001"
     assert phones_in(text) == ["612 345 678", "+34 976112233", "0034 93 123 45 67"]
+
+
+def test_the_teams_answer_joins_the_incident_and_is_its_first_response(tmp_path: Path) -> None:
+    _, config, pipeline = configured(tmp_path)
+    body = "No tenemos tono en el fijo desde ayer por la tarde."
+    reference = handle(pipeline, client_raw("Sin línea", body, "g@clientes.test", 1), 1)
+    [forward] = outbox(config, "handoff")
+    answer = EmailMessage(policy=email.policy.SMTP)
+    answer["From"] = f"Soporte técnico <{TECHNICAL}>"
+    answer["To"] = SUPPORT
+    answer["Subject"] = f"RE: [{reference}] Avería"
+    answer["Message-ID"] = "<answer-1@operador.test>"
+    answer["In-Reply-To"] = f"<{forward.message_id}>"
+    answer.set_content("Revisado: avería en la central, técnico asignado para mañana.\n\n> citado")
+    raw = answer.as_bytes()
+    handled = pipeline.handle(InboundMail("INBOX", 1, 2, len(raw), raw))
+    assert (handled.outcome, handled.reason) == (Outcome.TEAM_ANSWER, "team:technical_service")
+    database = Database(config.database.url)
+    with database.session() as session:
+        incident = session.scalars(select(Incident)).one()
+        handoff = session.scalars(select(Handoff)).one()
+        assert incident.first_response_at == NOW and handoff.answered_at == NOW
+    database.dispose()
+    assert len(outbox(config, "followup")) == 0  # nothing sent back to the team
+
+    # another agent of the team, on the same thread, is the team too; a client is not
+    colleague = raw.replace(TECHNICAL.encode(), b"otra.agente@operador.test").replace(
+        b"answer-1@", b"answer-2@"
+    )
+    handled = pipeline.handle(InboundMail("INBOX", 1, 3, len(colleague), colleague))
+    assert handled.outcome is Outcome.TEAM_ANSWER
+
+
+def test_incidents_show_lists_the_hand_offs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _config, pipeline = configured(tmp_path)
+    body = "El datáfono nuevo no conecta con el banco, no podemos cobrar."
+    reference = handle(pipeline, client_raw("Datáfono", body, "h@clientes.test", 1), 1)
+    assert main(["--config", str(path), "incidents", "show", reference, "--json"]) == 0
+
+    detail = json.loads(capsys.readouterr().out)
+    [handoff] = detail["handoffs"]
+    assert (handoff["team"], handoff["to"], handoff["answered_at"] or None) == (
+        "technical_service",
+        TECHNICAL,
+        None,
+    )
+    assert main(["--config", str(path), "incidents", "show", reference]) == 0
+    out = capsys.readouterr().out
+    assert f"→ technical_service <{TECHNICAL}>  (new incident; not answered yet)" in out

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from maildesk.db.tables import (
     Checkpoint,
+    Handoff,
     Incident,
     Message,
     OutboxItem,
@@ -234,6 +235,22 @@ def find_thread_incident(
             ).first()
         if linked is not None:
             return session.get(Incident, linked)
+    return None
+
+
+def answered_handoff(
+    session: Session, incident: Incident, sender: str, message_ids: Sequence[str]
+) -> Handoff | None:
+    """The hand-off a mail answers: one of this incident's forwards it threads to, else the
+    one to the team whose address sent it; None when it is no team's answer."""
+    handoffs = list(session.scalars(select(Handoff).where(Handoff.incident_id == incident.id)))
+    ids = set(message_ids)
+    for handoff in handoffs:
+        if handoff.message_id in ids:
+            return handoff
+    for handoff in handoffs:
+        if handoff.address.lower() == sender.lower():
+            return handoff
     return None
 
 

@@ -265,6 +265,7 @@ class Handoff(Base):
     message_id: Mapped[str] = mapped_column(String(998), unique=True)  # the forward's, ours
     reason: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]  # the team's first answer: its response time
 
     incident: Mapped[Incident] = relationship()
 

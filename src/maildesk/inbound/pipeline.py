@@ -23,7 +23,7 @@ from maildesk.clock import Clock
 from maildesk.config import Config
 from maildesk.db import store
 from maildesk.db.lifecycle import change_status, record_event
-from maildesk.db.tables import Incident, Message, QuarantinedMail
+from maildesk.db.tables import Handoff, Incident, Message, QuarantinedMail
 from maildesk.inbound.analysis import Analyser, Analysis
 from maildesk.inbound.loopguard import LOOP_HEADER, automatic_reason, reply_suppressed_reason
 from maildesk.inbound.parse import ParsedMail, UnparseableMail, parse_mail
@@ -52,6 +52,7 @@ class InboundMail:
 class Outcome(StrEnum):
     NEW_INCIDENT = "new_incident"
     FOLLOWUP = "followup"
+    TEAM_ANSWER = "team_answer"  # the team an incident was handed to answers
     IGNORED = "ignored"
     DUPLICATE = "duplicate"
     QUARANTINED = "quarantined"
@@ -274,6 +275,9 @@ class Pipeline:
                 Outcome.IGNORED, robot, mail.message_id, thread.reference if thread else None
             )
         if thread is not None:
+            handoff = store.answered_handoff(session, thread, mail.from_address, thread_ids)
+            if handoff is not None:
+                return self._team_answer(session, inbound, mail, key, now, thread, handoff)
             return self._followup(session, inbound, mail, key, now, thread)
         analysis = prepared.analysis or self._analyse(mail, now)
         return self._new_incident(session, inbound, mail, key, now, analysis)
@@ -327,6 +331,37 @@ class Pipeline:
             )
         return Handled(
             Outcome.NEW_INCIDENT, triage.classification.reason, mail.message_id, reference, replies
+        )
+
+    def _team_answer(
+        self,
+        session: Session,
+        inbound: InboundMail,
+        mail: ParsedMail,
+        key: str,
+        now: datetime,
+        incident: Incident,
+        handoff: Handoff,
+    ) -> Handled:
+        """The team that was handed the incident answers: kept with it as the team's message,
+        its first answer the incident's first response; nothing is sent back to the team."""
+        session.add(self._message(mail, inbound, key, now, "team_answer", handoff.team, incident))
+        first = handoff.answered_at is None
+        if first:
+            handoff.answered_at = now
+        if incident.first_response_at is None:
+            incident.first_response_at = now
+        incident.updated_at = now
+        record_event(
+            session,
+            incident,
+            now,
+            handoff.team,
+            "team-answer",
+            f"{mail.from_address}" + (" (first answer)" if first else ""),
+        )
+        return Handled(
+            Outcome.TEAM_ANSWER, f"team:{handoff.team}", mail.message_id, incident.reference
         )
 
     def _followup(

@@ -12,7 +12,14 @@ from sqlalchemy import select
 
 from maildesk.config import Config
 from maildesk.db.store import Database, incidents_query
-from maildesk.db.tables import Incident, IncidentEvent, Message, OutboxItem, QuarantinedMail
+from maildesk.db.tables import (
+    Handoff,
+    Incident,
+    IncidentEvent,
+    Message,
+    OutboxItem,
+    QuarantinedMail,
+)
 
 
 def _local(value: datetime | None, zone: ZoneInfo) -> str:
@@ -97,6 +104,20 @@ def incident_detail(database: Database, config: Config, reference: str) -> dict[
                 "last_error": r.last_error,
             }
             for r in replies
+        ]
+        handoffs = session.scalars(
+            select(Handoff).where(Handoff.incident_id == incident.id).order_by(Handoff.id)
+        ).all()
+        detail["handoffs"] = [
+            {
+                "team": h.team,
+                "to": h.address,
+                "at": _local(h.created_at, zone),
+                "answered_at": _local(h.answered_at, zone),
+                "reason": h.reason,
+                "message_id": h.message_id,
+            }
+            for h in handoffs
         ]
         events = session.scalars(
             select(IncidentEvent)
@@ -192,6 +213,12 @@ def print_incident_detail(detail: dict[str, Any], console: Console | None = None
         console.print(f"  {m['received_at']}  {m['from']}  ({m['disposition']})  {m['subject']}")
         for a in m["attachments"]:
             console.print(f"      📎 {a['filename']} {a['content_type']} {a['size']} B")
+    console.print("[bold]Hand-offs[/bold]")
+    for h in detail["handoffs"]:
+        answered = f"answered {h['answered_at']}" if h["answered_at"] else "not answered yet"
+        console.print(f"  {h['at']}  → {h['team']} <{h['to']}>  ({h['reason']}; {answered})")
+    if not detail["handoffs"]:
+        console.print("  none")
     console.print("[bold]Replies[/bold]")
     for r in detail["replies"]:
         console.print(

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(998), nullable=False, unique=True),
         sa.Column("reason", sa.String(200), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("answered_at", sa.DateTime(), nullable=True),
         sa.UniqueConstraint("incident_id", "address", name="uq_handoffs_incident_address"),
     )
     op.create_index("ix_handoffs_incident_id", "handoffs", ["incident_id"])

@@ -96,3 +96,40 @@ def test_an_unsure_mail_is_forwarded_only_after_a_person_decides(
     assert run_once(handoff_config).sent.sent == 0  # and never again
     mail.wait_until_delivered()
     assert mail.message_count(TECHNICAL) == 1 and mail.message_count(BILLING) == 0
+
+
+def test_the_teams_answer_by_smtp_joins_the_incident_and_nothing_goes_back_to_the_team(
+    mail: MailStack, handoff_config: Config
+) -> None:
+    from sqlalchemy import select
+
+    from maildesk.db.store import Database
+    from maildesk.db.tables import Incident, Message
+
+    mail.append(SUPPORT, client_raw("cliente5@clientes.test", "Sin tono",
+                                    "El fijo no tiene tono desde ayer.", 4))  # fmt: skip
+    run_once(handoff_config)
+    [forward] = mail.wait_for_messages(TECHNICAL, 1)
+    head = email.message_from_bytes(forward, policy=email.policy.default)
+    answer = EmailMessage()
+    answer["From"] = f"Soporte técnico <{TECHNICAL}>"
+    answer["To"] = head["Reply-To"]
+    answer["Subject"] = f"RE: {head['Subject']}"
+    answer["Message-ID"] = "<answer-e2e@operador.test>"
+    answer["In-Reply-To"] = head["Message-ID"]
+    answer.set_content("Avería localizada en la central; queda resuelta esta tarde.")
+    mail.deliver(answer.as_bytes(), to=SUPPORT, mail_from=TECHNICAL)  # a real SMTP submission
+    mail.wait_for_messages(SUPPORT, 1)
+    summary = run_once(handoff_config)
+    assert summary.outcomes == {"team_answer": 1} and summary.sent.sent == 0
+    database = Database(handoff_config.database.url)
+    with database.session() as session:
+        incident = session.scalars(select(Incident)).one()
+        dispositions = [
+            m.disposition for m in session.scalars(select(Message).order_by(Message.id))
+        ]
+        assert incident.first_response_at is not None
+    database.dispose()
+    assert dispositions == ["new_incident", "team_answer"]
+    mail.wait_until_delivered()
+    assert mail.message_count(TECHNICAL) == 1  # the forward only: no acknowledgement to a team
