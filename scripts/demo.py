@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import email
+import email.message
 import email.policy
 import os
 import re
@@ -26,7 +27,13 @@ from maildesk.cli import main as maildesk
 from maildesk.db.store import Database
 from maildesk.db.tables import Incident, Message, OutboxItem
 from maildesk.testing.mailstack import MailStack, make_stack_directory, remove_stack_directory
-from maildesk.testing.stackconfig import DISTRIBUTOR, SUPPORT, write_local_config
+from maildesk.testing.stackconfig import (
+    BILLING,
+    DISTRIBUTOR,
+    SUPPORT,
+    TECHNICAL,
+    write_local_config,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 MAILS = REPO / "demo" / "mails"
@@ -112,11 +119,13 @@ def main() -> int:
     daemon: subprocess.Popen[bytes] | None = None
     try:
         config_path = write_local_config(
-            work, stack.imap_port, stack.smtp_port, copy_to_support=True
+            work, stack.imap_port, stack.smtp_port, copy_to_support=True, handoff=True
         )
         for user in (
             "support@maildesk.test",
             DISTRIBUTOR,
+            TECHNICAL,
+            BILLING,
             *{sender_of(p.read_bytes()) for p in MAILS.glob("*.eml")},
         ):
             stack.empty(user)
@@ -157,6 +166,40 @@ def main() -> int:
         wait_until(
             "the follow-up",
             lambda: counts(database)[0] == len(files) + 1 and counts(database)[2] == 0,
+        )
+
+        banner(f"The hand-off as the technical service ({TECHNICAL}) received it")
+        forwards = stack.wait_for_messages(TECHNICAL, 1)
+        forward = next(
+            f
+            for f in (email.message_from_bytes(r, policy=email.policy.default) for r in forwards)
+            if reference in f["Subject"]
+        )
+        for name in ("From", "To", "Reply-To", "Subject", "Message-ID", "Auto-Submitted"):
+            print(f"{name}: {forward[name]}")
+        print()
+        print(body_of(forward, "plain"))
+        attached = [p.get_filename() for p in forward.iter_attachments()]
+        print(f"(attached: {', '.join(str(a) for a in attached)}: the client's mail, as it came)")
+        print(f"({stack.message_count(TECHNICAL)} forwards to the technical service, "
+              f"{stack.message_count(BILLING)} to the CDF)")  # fmt: skip
+
+        banner("The technical service answers (by SMTP, to the forward's Reply-To)")
+        answer = email.message.EmailMessage()
+        answer["From"] = f"Soporte técnico <{TECHNICAL}>"
+        answer["To"] = str(forward["Reply-To"])
+        answer["Subject"] = f"RE: {forward['Subject']}"
+        answer["Message-ID"] = f"<answer.{reference.lower()}@operador.test>"
+        answer["In-Reply-To"] = str(forward["Message-ID"])
+        answer.set_content(
+            "Buenas tardes,\n\nAvería localizada en la central de la zona: un técnico pasa "
+            "mañana a primera hora.\n\nSoporte técnico\n"
+        )
+        stack.deliver(answer.as_bytes(), to=SUPPORT, mail_from=TECHNICAL)
+        print(f"  sent {answer['Subject']}")
+        wait_until(
+            "the team's answer",
+            lambda: counts(database)[0] == len(files) + 2 and counts(database)[2] == 0,
         )
         database.dispose()
     finally:
