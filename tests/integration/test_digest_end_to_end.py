@@ -111,7 +111,7 @@ def test_report_and_template_commands(
 
     assert main(["--config", config_path, "templates", "check"]) == 0
     assert (
-        "6 templates (ack, ack_closed, followup, digest, alert, handoff) render in es, ca, en"
+        "7 templates (ack, ack_closed, followup, digest, alert, handoff, reassigned) render in"
         in (capsys.readouterr().out)
     )
     assert main(["--config", config_path, "templates", "preview", "alert", "--lang", "en"]) == 0

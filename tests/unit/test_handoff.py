@@ -224,3 +224,55 @@ def test_incidents_show_lists_the_hand_offs(
     assert main(["--config", str(path), "incidents", "show", reference]) == 0
     out = capsys.readouterr().out
     assert f"→ technical_service <{TECHNICAL}>  (new incident; not answered yet)" in out
+
+
+def test_a_clients_later_mail_goes_to_the_same_team_on_its_thread_once(tmp_path: Path) -> None:
+    _, config, pipeline = configured(tmp_path)
+    body = "La fibra se corta cada tarde desde el lunes."
+    reference = handle(pipeline, client_raw("Cortes de fibra", body, "i@clientes.test", 1), 1)
+    [first] = outbox(config, "handoff")
+    later = EmailMessage(policy=email.policy.SMTP)
+    later["From"] = "Ferretería Ruiz <i@clientes.test>"
+    later["To"] = SUPPORT
+    later["Subject"] = f"Re: [{reference}] Recibido: Cortes de fibra"
+    later["Message-ID"] = "<client-2@clientes.test>"
+    later.set_content("Hoy se ha cortado tres veces, a las 17:10, 18:40 y 19:05.")
+    raw = later.as_bytes()
+    assert pipeline.handle(InboundMail("INBOX", 1, 2, len(raw), raw)).outcome is Outcome.FOLLOWUP
+    assert pipeline.handle(InboundMail("INBOX", 1, 3, len(raw), raw)).outcome is (Outcome.DUPLICATE)
+    forwards = outbox(config, "handoff")
+    assert len(forwards) == 2 and forwards[1].recipients == TECHNICAL
+    msg = email.message_from_bytes(forwards[1].raw, policy=email.policy.default)
+    assert msg["In-Reply-To"] == f"<{first.message_id}>"
+    assert "un nuevo correo del cliente" in msg.get_body(("plain",)).get_content()
+    assert attached_original(forwards[1].raw) == raw
+    assert len(handoffs(config)) == 1  # still one hand-off: the same team's thread
+
+
+def test_a_reassigned_incident_goes_to_the_new_team_and_the_old_one_is_told(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, config, pipeline = configured(tmp_path)
+    body = "Nos llega la factura con un cargo de instalación que no corresponde."
+    reference = handle(pipeline, client_raw("Instalación", body, "j@clientes.test", 1), 1)
+    assert main(["--config", str(path), "incidents", "set", reference,
+                 "--category", "technical", "--kind", "line_installation"]) == 0  # fmt: skip
+    capsys.readouterr()
+    before = {address for _, address in handoffs(config)}
+    target = BILLING if before == {TECHNICAL} else TECHNICAL
+    category = "billing" if target == BILLING else "technical"
+    kind = "invoice_error" if target == BILLING else "line_installation"
+    assert main(["--config", str(path), "incidents", "set", reference,
+                 "--category", category, "--kind", kind]) == 0  # fmt: skip
+    assert "handed off to its team" in capsys.readouterr().out
+    assert {address for _, address in handoffs(config)} == {TECHNICAL, BILLING}
+    rows = outbox(config, "handoff")
+    [notice] = [r for r in rows if r.message_id.startswith("reassigned.")]
+    assert notice.recipients == (before.pop())
+    text = email.message_from_bytes(notice.raw, policy=email.policy.default)
+    assert text["Subject"].startswith(f"[{reference}] Reasignada")
+    assert "se ha reasignado a" in text.get_body(("plain",)).get_content()
+    database = Database(config.database.url)
+    renderer = build_parts(config, FrozenClock(NOW)).renderer
+    assert handoff_pending(database, config, renderer, NOW) == []  # and never again
+    database.dispose()

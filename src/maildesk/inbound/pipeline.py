@@ -28,7 +28,7 @@ from maildesk.inbound.analysis import Analyser, Analysis
 from maildesk.inbound.loopguard import LOOP_HEADER, automatic_reason, reply_suppressed_reason
 from maildesk.inbound.parse import ParsedMail, UnparseableMail, parse_mail
 from maildesk.outbound.compose import OutgoingMail, compose_reply, queued_row
-from maildesk.outbound.handoff import queue_handoff
+from maildesk.outbound.handoff import forward_followup, queue_handoff
 from maildesk.outbound.render import TemplateError, TemplateRenderer
 from maildesk.outbound.replycontext import IncidentFacts, reply_context
 from maildesk.triage.rules import Triage, Triager
@@ -391,6 +391,10 @@ class Pipeline:
         replies = 0
         if self._config.replies.acknowledge_followups:
             replies = self._maybe_reply(session, mail, incident, "followup", now)
+        if inbound.raw is not None:
+            forward_followup(
+                session, self._config, self._renderer, incident, inbound.raw, mail.clean_text, now
+            )
         return Handled(Outcome.FOLLOWUP, reason, mail.message_id, incident.reference, replies)
 
     def _maybe_reply(

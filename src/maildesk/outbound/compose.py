@@ -172,10 +172,12 @@ def compose_forward(
     original: bytes,
     now: datetime,
     zone: tzinfo,
+    in_reply_to: str | None = None,
 ) -> OutgoingMail:
     """An incident handed to its team: our summary (text and HTML) and the client's mail
     attached byte for byte as ``message/rfc822``; answers come back to the support address
-    (``Reply-To``), threaded to this mail's Message-ID and tagged with the reference."""
+    (``Reply-To``), threaded to this mail's Message-ID and tagged with the reference. A
+    later mail of the client goes ``in_reply_to`` the first forward: the team's thread."""
     subject = rendered.subject
     if f"[{reference}]" not in subject:
         subject = f"[{reference}] {subject}"
@@ -189,6 +191,7 @@ def compose_forward(
         f"Subject: {header_text(subject)}",
         f"Date: {format_datetime(now.astimezone(zone))}",
         f"Message-ID: <{message_id}>",
+        *([f"In-Reply-To: <{in_reply_to}>", f"References: <{in_reply_to}>"] if in_reply_to else []),
         "Auto-Submitted: auto-generated",
         "X-Auto-Response-Suppress: All",
         f"{LOOP_HEADER}: {sender_address}",

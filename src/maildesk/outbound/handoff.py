@@ -15,14 +15,14 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from maildesk.config import Config
 from maildesk.db.lifecycle import record_event
 from maildesk.db.store import Database
 from maildesk.db.tables import Handoff, Incident, Message
-from maildesk.outbound.compose import compose_forward, queued_row
+from maildesk.outbound.compose import compose_forward, compose_notice, queued_row
 from maildesk.outbound.render import TemplateRenderer
 
 log = logging.getLogger("maildesk.handoff")
@@ -121,25 +121,130 @@ def queue_handoff(
     return handoff
 
 
+FOLLOWUP_NOTE = {
+    "es": "un nuevo correo del cliente sobre esta incidencia",
+    "ca": "un nou correu del client sobre aquesta incidència",
+    "en": "a further mail from the client about this incident",
+}
+
+
+def forward_followup(
+    session: Session,
+    config: Config,
+    renderer: TemplateRenderer,
+    incident: Incident,
+    original: bytes,
+    text: str,
+    now: datetime,
+) -> int:
+    """A client's later mail on a handed-off incident, to the team that has it, on the
+    team's thread (in reply to the first forward); in the follow-up's own transaction, so
+    once, as the mail itself. The number of forwards queued."""
+    if not config.routing.forward or incident.id is None:
+        return 0
+    handoffs = list(
+        session.scalars(
+            select(Handoff).where(Handoff.incident_id == incident.id).order_by(Handoff.id)
+        )
+    )
+    if not handoffs:
+        return 0
+    current = handoffs[-1]  # after a reassignment, the team that has it now
+    language = config.routing.language
+    context = handoff_context(config, incident, text, language, FOLLOWUP_NOTE[language])
+    outgoing = compose_forward(
+        rendered=renderer.render("handoff", language, context),
+        sender_name=config.company.display_name,
+        sender_address=config.company.support_address,
+        to_address=current.address,
+        reference=incident.reference,
+        language=language,
+        original=original,
+        now=now,
+        zone=config.schedule.zone,
+        in_reply_to=current.message_id,
+    )
+    session.add(queued_row(outgoing, "handoff", now, incident))
+    record_event(session, incident, now, "maildesk", "handoff", f"client's mail to {current.team}")
+    return 1
+
+
+def reassigned_context(
+    config: Config, incident: Any, old: Handoff, new_team: str, language: str
+) -> dict[str, Any]:
+    """What the ``reassigned`` templates (to the team that no longer has it) see."""
+    kind = config.kind(incident.kind)
+    fallback = config.replies.default_language
+    return {
+        "reference": incident.reference,
+        "client": incident.client_name or incident.client_address,
+        "kind_label": kind.label.get(language) or kind.label[fallback],  # type: ignore[call-overload]
+        "handed_at": old.created_at,
+        "new_team": new_team,
+        "note": "",
+        "company": {"name": config.company.name, "support_address": config.company.support_address},
+    }
+
+
+def _tell_old_team(
+    session: Session,
+    config: Config,
+    renderer: TemplateRenderer,
+    incident: Incident,
+    old: Handoff,
+    new: Handoff,
+    now: datetime,
+) -> None:
+    language = config.routing.language
+    context = reassigned_context(config, incident, old, f"{new.team} <{new.address}>", language)
+    outgoing = compose_notice(
+        rendered=renderer.render("reassigned", language, context),
+        sender_name=config.company.display_name,
+        sender_address=config.company.support_address,
+        recipients=(old.address,),
+        tag=f"reassigned.{incident.reference.lower()}",
+        language=language,
+        now=now,
+        zone=config.schedule.zone,
+        reference=incident.reference,
+    )
+    session.add(queued_row(outgoing, "handoff", now, incident))
+
+
 def handoff_pending(
     database: Database, config: Config, renderer: TemplateRenderer, now: datetime
 ) -> list[str]:
-    """Hand off every open incident that has a team, is no longer unsure and has not gone to
-    it yet (a decision taken with 'incidents set', or a crash between the two); the
-    references handed off."""
+    """Hand off every open incident that has a team, is no longer unsure and is not with
+    that team yet: a category settled with 'incidents set', a crash between the two, or a
+    reassignment (then the team that had it is told). The references handed off."""
     if not config.routing.forward:
         return []
     done: list[str] = []
     with database.session() as session:
+        last_handoff = (
+            select(func.max(Handoff.created_at))
+            .where(Handoff.incident_id == Incident.id)
+            .scalar_subquery()
+        )
         waiting = session.scalars(
             select(Incident).where(
                 Incident.status.in_(("open", "waiting")),
                 Incident.unsure.is_(False),
-                ~exists().where(Handoff.incident_id == Incident.id),
+                # never handed off, or changed since: only those can need a (new) team
+                ~exists().where(Handoff.incident_id == Incident.id)
+                | (Incident.updated_at > last_handoff),
             )
         ).all()
         for incident in waiting:
-            if config.routing.team_for(incident.category, incident.kind) is None:
+            team = config.routing.team_for(incident.category, incident.kind)
+            if team is None:
+                continue
+            previous = list(
+                session.scalars(
+                    select(Handoff).where(Handoff.incident_id == incident.id).order_by(Handoff.id)
+                )
+            )
+            if any(h.address == team[1] for h in previous):
                 continue
             first = session.scalars(
                 select(Message)
@@ -151,11 +256,19 @@ def handoff_pending(
                 # older than hand-offs (no original kept): left to the distributor, quietly
                 log.debug(f"{incident.reference}: no original mail kept; not handed off")
                 continue
-            reason = "once its category was settled"
-            if queue_handoff(
+            reason = (
+                f"reassigned from {previous[-1].team}"
+                if previous
+                else "once its category was settled"
+            )
+            new = queue_handoff(
                 session, config, renderer, incident, first.raw, first.clean_text, now, reason
-            ):
-                done.append(incident.reference)
+            )
+            if new is None:
+                continue
+            if previous:
+                _tell_old_team(session, config, renderer, incident, previous[-1], new, now)
+            done.append(incident.reference)
     for reference in done:
         log.info("incident handed off", extra={"reference": reference})
     return done

@@ -11,7 +11,7 @@ from typing import Any
 
 from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
-from maildesk.outbound.handoff import handoff_context
+from maildesk.outbound.handoff import handoff_context, reassigned_context
 from maildesk.outbound.render import TemplateError, TemplateRenderer
 from maildesk.outbound.replycontext import reply_context, sample_facts
 from maildesk.reports.alerts import alert_context
@@ -136,6 +136,21 @@ def _handoff(config: Config, language: str, now: datetime) -> dict[str, Any]:
     return handoff_context(config, incident, text, language)
 
 
+def _reassigned(config: Config, language: str, now: datetime) -> dict[str, Any]:
+    calendar = build_calendar(config.schedule)
+    arrived = sample_arrival(calendar, now)
+    facts = sample_facts(config, arrived)
+    incident = SimpleNamespace(
+        reference=facts.reference,
+        client_name=facts.client_name,
+        client_address="bar.pepe@example.com",
+        kind=facts.kind,
+    )
+    old = SimpleNamespace(created_at=arrived)
+    new_team = f"billing_centre <{config.routing.billing_centre}>"
+    return reassigned_context(config, incident, old, new_team, language)  # type: ignore[arg-type]
+
+
 SAMPLES: dict[str, Callable[[Config, str, datetime], dict[str, Any]]] = {
     "ack": _reply("ack"),
     "ack_closed": _reply("ack_closed"),
@@ -143,6 +158,7 @@ SAMPLES: dict[str, Callable[[Config, str, datetime], dict[str, Any]]] = {
     "digest": _digest,
     "alert": _alert,
     "handoff": _handoff,
+    "reassigned": _reassigned,
 }
 
 
