@@ -145,6 +145,8 @@ class Routing(_Section):
     teams: dict[str, Team] = Field(default_factory=_default_teams)  # category -> team
     kinds: dict[str, EmailStr] = {}  # kind -> an address of its own (e.g. portability)
     language: Language = "es"  # the forwards' language
+    # per team: relay its answers to the client ("always") or keep them internal ("never")
+    relay: dict[str, Literal["never", "always"]] = {}
 
     def team_for(self, category: str, kind: str) -> tuple[str, str] | None:
         """(team, address) that solves incidents of this category and kind; None when the

@@ -133,3 +133,35 @@ def test_the_teams_answer_by_smtp_joins_the_incident_and_nothing_goes_back_to_th
     assert dispositions == ["new_incident", "team_answer"]
     mail.wait_until_delivered()
     assert mail.message_count(TECHNICAL) == 1  # the forward only: no acknowledgement to a team
+
+
+def test_with_relay_the_client_gets_the_teams_answer_in_their_own_thread(
+    mail: MailStack, tmp_path: Path
+) -> None:
+    path = write_local_config(
+        tmp_path, mail.imap_port, mail.smtp_port, backoff_initial_seconds=0.3, handoff=True
+    )
+    path.write_text(path.read_text().replace("relay = {}", 'relay = { billing_centre = "always" }'))
+    config = load_config(path)
+    client = "hotel.marina@clientes.test"
+    body = "El importe de la factura de noviembre es el doble."
+    mail.append(SUPPORT, client_raw(client, "Factura de noviembre", body, 5))
+    run_once(config)
+    [forward] = mail.wait_for_messages(BILLING, 1)
+    head = email.message_from_bytes(forward, policy=email.policy.default)
+    answer = EmailMessage()
+    answer["From"] = f"CDF <{BILLING}>"
+    answer["To"] = head["Reply-To"]
+    answer["Subject"] = f"RE: {head['Subject']}"
+    answer["Message-ID"] = "<answer-relay-e2e@operador.test>"
+    answer["In-Reply-To"] = head["Message-ID"]
+    answer.set_content("Emitimos un abono por la diferencia en la próxima factura.")
+    mail.deliver(answer.as_bytes(), to=SUPPORT, mail_from=BILLING)
+    mail.wait_for_messages(SUPPORT, 1)
+    assert run_once(config).outcomes == {"team_answer": 1}
+    mail.wait_until_delivered()
+    _, relayed = mail.wait_for_messages(client, 2)  # the acknowledgement, then the answer
+    relay = email.message_from_bytes(relayed, policy=email.policy.default)
+    assert relay["In-Reply-To"] == "<handoff-5@clientes.test>"
+    assert "Emitimos un abono" in relay.get_body(("plain",)).get_content()
+    assert BILLING not in relayed.decode("utf-8", "replace")

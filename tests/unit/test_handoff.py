@@ -36,10 +36,12 @@ def client_raw(subject: str, body: str, sender: str, number: int) -> bytes:
     return msg.as_bytes()
 
 
-def configured(tmp_path: Path, extra: str = "") -> tuple[Path, Config, Pipeline]:
+def configured(tmp_path: Path, extra: str = "", relay: str = "") -> tuple[Path, Config, Pipeline]:
     path = write_offline_config(tmp_path, handoff=True)
     if extra:
         path.write_text(path.read_text().replace("kinds = {}", extra))
+    if relay:
+        path.write_text(path.read_text().replace("relay = {}", relay))
     config = load_config(path)
     return path, config, build_parts(config, FrozenClock(NOW)).pipeline
 
@@ -276,3 +278,32 @@ def test_a_reassigned_incident_goes_to_the_new_team_and_the_old_one_is_told(
     renderer = build_parts(config, FrozenClock(NOW)).renderer
     assert handoff_pending(database, config, renderer, NOW) == []  # and never again
     database.dispose()
+
+
+def test_with_relay_the_teams_new_words_reach_the_client_in_their_thread(tmp_path: Path) -> None:
+    _, config, pipeline = configured(tmp_path, relay='relay = { technical_service = "always" }')
+    body = "El teléfono fijo no da tono desde ayer."
+    reference = handle(pipeline, client_raw("Sin tono", body, "k@clientes.test", 1), 1)
+    [forward] = outbox(config, "handoff")
+    answer = EmailMessage(policy=email.policy.SMTP)
+    answer["From"] = f"Soporte técnico <{TECHNICAL}>"
+    answer["To"] = SUPPORT
+    answer["Subject"] = f"RE: [{reference}] Sin tono"
+    answer["Message-ID"] = "<answer-relay@operador.test>"
+    answer["In-Reply-To"] = f"<{forward.message_id}>"
+    answer.set_content(
+        "Línea revisada: era un corte en la caja de la calle, ya reparado.\n"
+        "Para dudas, escriban a jefe.turno@operador.test.\n\n"
+        "El mar, 1 dic 2026 a las 10:00, soporte escribió:\n> Nueva incidencia para ustedes\n"
+    )
+    raw = answer.as_bytes()
+    handled = pipeline.handle(InboundMail("INBOX", 1, 2, len(raw), raw))
+    assert handled.outcome is Outcome.TEAM_ANSWER and handled.replies == 1
+    [relay] = outbox(config, "relay")
+    assert relay.recipients == "k@clientes.test"
+    msg = email.message_from_bytes(relay.raw, policy=email.policy.default)
+    assert msg["In-Reply-To"] == "<client-1@clientes.test>"  # the client's own thread
+    text = msg.get_body(("plain",)).get_content()
+    assert "ya reparado" in text and "Nueva incidencia para ustedes" not in text  # no quotes
+    assert "operador.test" not in text and "[…]" in text  # no internal address
+    assert reference in msg["Subject"]

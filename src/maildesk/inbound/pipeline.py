@@ -28,7 +28,7 @@ from maildesk.inbound.analysis import Analyser, Analysis
 from maildesk.inbound.loopguard import LOOP_HEADER, automatic_reason, reply_suppressed_reason
 from maildesk.inbound.parse import ParsedMail, UnparseableMail, parse_mail
 from maildesk.outbound.compose import OutgoingMail, compose_reply, queued_row
-from maildesk.outbound.handoff import forward_followup, queue_handoff
+from maildesk.outbound.handoff import forward_followup, queue_handoff, relay_answer
 from maildesk.outbound.render import TemplateError, TemplateRenderer
 from maildesk.outbound.replycontext import IncidentFacts, reply_context
 from maildesk.triage.rules import Triage, Triager
@@ -360,8 +360,15 @@ class Pipeline:
             "team-answer",
             f"{mail.from_address}" + (" (first answer)" if first else ""),
         )
+        relayed = relay_answer(
+            session, self._config, self._renderer, incident, handoff.team, mail.clean_text, now
+        )
         return Handled(
-            Outcome.TEAM_ANSWER, f"team:{handoff.team}", mail.message_id, incident.reference
+            Outcome.TEAM_ANSWER,
+            f"team:{handoff.team}" + ("; relayed to the client" if relayed else ""),
+            mail.message_id,
+            incident.reference,
+            relayed,
         )
 
     def _followup(

@@ -22,7 +22,7 @@ from maildesk.config import Config
 from maildesk.db.lifecycle import record_event
 from maildesk.db.store import Database
 from maildesk.db.tables import Handoff, Incident, Message
-from maildesk.outbound.compose import compose_forward, compose_notice, queued_row
+from maildesk.outbound.compose import compose_forward, compose_notice, compose_reply, queued_row
 from maildesk.outbound.render import TemplateRenderer
 
 log = logging.getLogger("maildesk.handoff")
@@ -119,6 +119,81 @@ def queue_handoff(
     session.add(queued_row(outgoing, "handoff", now, incident))
     record_event(session, incident, now, "maildesk", "handoff", f"to {name} <{address}>: {reason}")
     return handoff
+
+
+TEAM_LABELS: dict[str, dict[str, str]] = {
+    "technical_service": {"es": "El servicio técnico", "ca": "El servei tècnic",
+                          "en": "The technical service"},
+    "billing_centre": {"es": "El centro de facturación", "ca": "El centre de facturació",
+                       "en": "The billing centre"},
+}  # fmt: skip
+OTHER_TEAM = {"es": "El departamento que la atiende", "ca": "El departament que l'atén",
+              "en": "The team handling it"}  # fmt: skip
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def relay_context(
+    config: Config, incident: Any, team: str, answer: str, language: str
+) -> dict[str, Any]:
+    """What the ``relay`` templates see: the team's new words, with no address of theirs
+    (nor any other but ours)."""
+    support = str(config.company.support_address)
+    scrubbed = _ADDRESS.sub(lambda m: m.group() if m.group() == support else "[…]", answer)
+    return {
+        "reference": incident.reference,
+        "client_name": incident.client_name,
+        "subject": incident.subject,
+        "team_label": TEAM_LABELS.get(team, OTHER_TEAM).get(language, OTHER_TEAM["en"]),
+        "answer": scrubbed.strip(),
+        "company": {"name": config.company.name, "support_address": support},
+    }
+
+
+def relay_answer(
+    session: Session,
+    config: Config,
+    renderer: TemplateRenderer,
+    incident: Incident,
+    team: str,
+    answer: str,
+    now: datetime,
+) -> int:
+    """The team's answer to the client, when ``routing.relay`` says so for that team: in the
+    client's language, in reply to the client's last mail (their own thread). 0 or 1."""
+    if config.routing.relay.get(team, "never") != "always" or not answer.strip():
+        return 0
+    client_mails = list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.incident_id == incident.id,
+                Message.direction == "in",
+                Message.disposition.in_(("new_incident", "followup")),
+            )
+            .order_by(Message.id)
+        )
+    )
+    last = client_mails[-1] if client_mails else None
+    first_id = client_mails[0].message_id if client_mails else None
+    language = incident.language
+    outgoing = compose_reply(
+        rendered=renderer.render(
+            "relay", language, relay_context(config, incident, team, answer, language)
+        ),
+        sender_name=config.company.display_name,
+        sender_address=config.company.support_address,
+        to_address=incident.client_address,
+        to_name=incident.client_name,
+        reference=incident.reference,
+        language=language,
+        in_reply_to=last.message_id if last is not None else None,
+        references=tuple(i for i in (first_id,) if i),
+        now=now,
+        zone=config.schedule.zone,
+    )
+    session.add(queued_row(outgoing, "relay", now, incident))
+    record_event(session, incident, now, "maildesk", "relay", f"{team}'s answer to the client")
+    return 1
 
 
 FOLLOWUP_NOTE = {

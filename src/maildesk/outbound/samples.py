@@ -11,7 +11,7 @@ from typing import Any
 
 from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
-from maildesk.outbound.handoff import handoff_context, reassigned_context
+from maildesk.outbound.handoff import handoff_context, reassigned_context, relay_context
 from maildesk.outbound.render import TemplateError, TemplateRenderer
 from maildesk.outbound.replycontext import reply_context, sample_facts
 from maildesk.reports.alerts import alert_context
@@ -151,6 +151,18 @@ def _reassigned(config: Config, language: str, now: datetime) -> dict[str, Any]:
     return reassigned_context(config, incident, old, new_team, language)  # type: ignore[arg-type]
 
 
+def _relay(config: Config, language: str, now: datetime) -> dict[str, Any]:
+    facts = sample_facts(config, now)
+    incident = SimpleNamespace(
+        reference=facts.reference, client_name=facts.client_name, subject=facts.subject
+    )
+    answer = (
+        "Hemos localizado una avería en la central de la zona. Un técnico pasa mañana a "
+        "primera hora; no hace falta que haya nadie en el local."
+    )
+    return relay_context(config, incident, "technical_service", answer, language)
+
+
 SAMPLES: dict[str, Callable[[Config, str, datetime], dict[str, Any]]] = {
     "ack": _reply("ack"),
     "ack_closed": _reply("ack_closed"),
@@ -159,6 +171,7 @@ SAMPLES: dict[str, Callable[[Config, str, datetime], dict[str, Any]]] = {
     "alert": _alert,
     "handoff": _handoff,
     "reassigned": _reassigned,
+    "relay": _relay,
 }
 
 
