@@ -166,6 +166,8 @@ class SelfServiceLink(_Section):
 
 class Replies(_Section):
     languages: tuple[Language, ...] = ("es", "ca", "en")
+    # a client's reply to an incident resolved longer ago opens a new one, linked to it
+    reopen_days: int = Field(14, ge=0)
     default_language: Language = "es"
     acknowledge_followups: bool = True
     max_auto_replies_per_sender: int = Field(5, ge=1)

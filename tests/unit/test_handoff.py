@@ -307,3 +307,59 @@ def test_with_relay_the_teams_new_words_reach_the_client_in_their_thread(tmp_pat
     assert "ya reparado" in text and "Nueva incidencia para ustedes" not in text  # no quotes
     assert "operador.test" not in text and "[…]" in text  # no internal address
     assert reference in msg["Subject"]
+
+
+@pytest.mark.parametrize(("days", "opens_new"), [(3, False), (20, True)])
+def test_a_reply_to_a_long_resolved_incident_opens_a_linked_new_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], days: int, opens_new: bool
+) -> None:
+    from datetime import timedelta
+
+    from maildesk.db.tables import Message
+
+    path, config, _ = configured(tmp_path)
+    first = build_parts(config, FrozenClock(NOW)).pipeline
+    body = "El router se reinicia solo cada pocos minutos."
+    old = handle(first, client_raw("Router", body, "l@clientes.test", 1), 1)
+    assert main(["--config", str(path), "incidents", "set", old, "--status", "resolved"]) == 0
+    database = Database(config.database.url)
+    with database.session() as session:
+        incident = session.scalars(select(Incident)).one()
+        incident.resolved_at = NOW
+    later = NOW + timedelta(days=days)
+    reply = EmailMessage(policy=email.policy.SMTP)
+    reply["From"] = "Ferretería Ruiz <l@clientes.test>"
+    reply["To"] = SUPPORT
+    reply["Subject"] = f"Re: [{old}] Recibido: Router"
+    reply["Message-ID"] = "<client-late@clientes.test>"
+    reply["In-Reply-To"] = "<client-1@clientes.test>"
+    reply.set_content("Vuelve a pasar lo del router: se reinicia cada pocos minutos.")
+    raw = reply.as_bytes()
+    pipeline = build_parts(config, FrozenClock(later)).pipeline
+    handled = pipeline.handle(InboundMail("INBOX", 1, 2, len(raw), raw))
+    with database.session() as session:
+        incidents = session.scalars(select(Incident).order_by(Incident.id)).all()
+        if opens_new:
+            assert handled.outcome is Outcome.NEW_INCIDENT and handled.reference != old
+            assert incidents[1].previous is not None and incidents[1].previous.reference == old
+            assert incidents[0].status == "resolved"
+        else:
+            assert handled.outcome is Outcome.FOLLOWUP and handled.reference == old
+            assert len(incidents) == 1 and incidents[0].status == "open"
+        dispositions = [m.disposition for m in session.scalars(select(Message))]
+    database.dispose()
+    assert dispositions == ["new_incident", "new_incident" if opens_new else "followup"]
+    if not opens_new:  # reopened: its team is told, on its thread
+        last = outbox(config, "handoff")[-1]
+        note = email.message_from_bytes(last.raw, policy=email.policy.default)
+        assert (
+            "reabierta: el cliente ha vuelto a escribir" in note.get_body(("plain",)).get_content()
+        )
+    if opens_new:
+        [ack] = [r for r in outbox(config, "ack") if r.recipients == "l@clientes.test"][1:]
+        text = email.message_from_bytes(ack.raw, policy=email.policy.default)
+        assert (
+            f"Continúa la incidencia {old}, ya resuelta" in text.get_body(("plain",)).get_content()
+        )
+        assert main(["--config", str(path), "incidents", "show", str(handled.reference)]) == 0
+        assert f"follows_on_from     {old}" in capsys.readouterr().out

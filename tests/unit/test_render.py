@@ -24,6 +24,7 @@ def renderer() -> TemplateRenderer:
 def ack_context(**overrides: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "reference": "MD-2026-000123",
+        "previous_reference": None,
         "client_name": "Pepe Martínez",
         "subject": "Sin internet en el bar",
         "category": "technical",
@@ -522,3 +523,25 @@ def test_previews_promise_only_what_the_calendar_allows() -> None:
     assert not closed["open_now"] and not calendar.is_open(closed["now"])
     assert closed["opens_at"] == calendar.next_opening(closed["now"])
     assert closed["first_response_due"] > closed["opens_at"]
+
+
+@pytest.mark.parametrize("name", ["ack", "ack_closed"])
+@pytest.mark.parametrize(
+    ("lang", "says"),
+    [
+        ("es", "Continúa la incidencia MD-2026-000077"),
+        ("ca", "Continua la incidència MD-2026-000077"),
+        ("en", "It follows on from incident MD-2026-000077"),
+    ],
+)
+def test_an_acknowledgement_names_the_resolved_incident_it_follows_on_from(
+    renderer: TemplateRenderer, name: str, lang: str, says: str
+) -> None:
+    opens = datetime(2026, 12, 1, 9, 0, tzinfo=MADRID)
+    extra = {"open_now": name == "ack", "opens_at": opens}
+    rendered = renderer.render(
+        name, lang, ack_context(previous_reference="MD-2026-000077", **extra)
+    )
+    assert says in rendered.text and says in rendered.html
+    plain = renderer.render(name, lang, ack_context(**extra))
+    assert "MD-2026-000077" not in plain.text

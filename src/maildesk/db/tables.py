@@ -75,6 +75,9 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None]
     last_client_message_at: Mapped[datetime | None]
     arrived_out_of_hours: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the resolved incident a client wrote about again after replies.reopen_days
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), default=None)
+    previous: Mapped[Incident | None] = relationship(remote_side="Incident.id")
     paused_at: Mapped[datetime | None]  # waiting on the client since
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0)  # business time paused so far
 

@@ -274,6 +274,9 @@ class Pipeline:
             return Handled(
                 Outcome.IGNORED, robot, mail.message_id, thread.reference if thread else None
             )
+        if thread is not None and self._long_resolved(thread, now):
+            analysis = prepared.analysis or self._analyse(mail, now)
+            return self._new_incident(session, inbound, mail, key, now, analysis, thread)
         if thread is not None:
             handoff = store.answered_handoff(session, thread, mail.from_address, thread_ids)
             if handoff is not None:
@@ -281,6 +284,16 @@ class Pipeline:
             return self._followup(session, inbound, mail, key, now, thread)
         analysis = prepared.analysis or self._analyse(mail, now)
         return self._new_incident(session, inbound, mail, key, now, analysis)
+
+    def _long_resolved(self, incident: Incident, now: datetime) -> bool:
+        """Resolved (or closed) longer than ``replies.reopen_days`` ago: a reply to it is a
+        new matter, opened as a new incident linked to this one."""
+        done = incident.resolved_at
+        return (
+            incident.status in ("resolved", "closed")
+            and done is not None
+            and now - done > timedelta(days=self._config.replies.reopen_days)
+        )
 
     def _new_incident(
         self,
@@ -290,6 +303,7 @@ class Pipeline:
         key: str,
         now: datetime,
         analysis: Analysis,
+        previous: Incident | None = None,
     ) -> Handled:
         language, clock_start, triage = analysis.language, analysis.clock_start, analysis.triage
         reference = store.next_reference(
@@ -300,6 +314,8 @@ class Pipeline:
         incident = self._incident(reference, mail, language, triage, now)
         incident.arrived_out_of_hours = clock_start != now
         incident.written_language = analysis.written_language
+        if previous is not None:
+            incident.previous = previous
         session.add(incident)
         message = self._message(mail, inbound, key, now, "new_incident", "", incident)
         message.language = analysis.written_language or language  # as written
@@ -384,6 +400,7 @@ class Pipeline:
         incident.last_client_message_at = now
         incident.updated_at = now
         reason = "thread-match"
+        reopened = incident.status == "resolved"
         if incident.status in ("waiting", "resolved"):
             reason = f"thread-match; reopened from {incident.status}"
             change_status(
@@ -400,7 +417,14 @@ class Pipeline:
             replies = self._maybe_reply(session, mail, incident, "followup", now)
         if inbound.raw is not None:
             forward_followup(
-                session, self._config, self._renderer, incident, inbound.raw, mail.clean_text, now
+                session,
+                self._config,
+                self._renderer,
+                incident,
+                inbound.raw,
+                mail.clean_text,
+                now,
+                reopened,
             )
         return Handled(Outcome.FOLLOWUP, reason, mail.message_id, incident.reference, replies)
 
@@ -452,6 +476,7 @@ class Pipeline:
             first_response_due=incident.first_response_due,
             deadline=incident.resolution_due,
             status=incident.status,
+            previous_reference=incident.previous.reference if incident.previous else None,
         )
         opens_at = self._calendar.next_opening(now)
         if incident.arrived_out_of_hours and opens_at == now:  # last call: after this closing

@@ -201,6 +201,11 @@ FOLLOWUP_NOTE = {
     "ca": "un nou correu del client sobre aquesta incidència",
     "en": "a further mail from the client about this incident",
 }
+REOPENED_NOTE = {
+    "es": "reabierta: el cliente ha vuelto a escribir sobre esta incidencia ya resuelta",
+    "ca": "reoberta: el client ha tornat a escriure sobre aquesta incidència ja resolta",
+    "en": "reopened: the client wrote again about this resolved incident",
+}
 
 
 def forward_followup(
@@ -211,6 +216,7 @@ def forward_followup(
     original: bytes,
     text: str,
     now: datetime,
+    reopened: bool = False,
 ) -> int:
     """A client's later mail on a handed-off incident, to the team that has it, on the
     team's thread (in reply to the first forward); in the follow-up's own transaction, so
@@ -226,7 +232,8 @@ def forward_followup(
         return 0
     current = handoffs[-1]  # after a reassignment, the team that has it now
     language = config.routing.language
-    context = handoff_context(config, incident, text, language, FOLLOWUP_NOTE[language])
+    note = (REOPENED_NOTE if reopened else FOLLOWUP_NOTE)[language]
+    context = handoff_context(config, incident, text, language, note)
     outgoing = compose_forward(
         rendered=renderer.render("handoff", language, context),
         sender_name=config.company.display_name,

@@ -24,6 +24,7 @@ class IncidentFacts:
     first_response_due: datetime
     deadline: datetime
     status: str
+    previous_reference: str | None = None  # the resolved incident this one follows on from
 
 
 def reply_context(
@@ -50,6 +51,7 @@ def reply_context(
         "first_response_due": facts.first_response_due,
         "deadline": facts.deadline,
         "status": facts.status,
+        "previous_reference": facts.previous_reference,
         "now": now,
         "opens_at": opens_at,
         "open_now": open_now,

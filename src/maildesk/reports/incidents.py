@@ -69,6 +69,7 @@ def incident_detail(database: Database, config: Config, reference: str) -> dict[
         if incident is None:
             return None
         detail = _row(incident, zone)
+        detail["follows_on_from"] = incident.previous.reference if incident.previous else None
         detail["reasons"] = {
             "category": incident.category_reason,
             "kind": incident.kind_reason,
@@ -198,6 +199,7 @@ def print_incident_detail(detail: dict[str, Any], console: Console | None = None
         "priority",
         "language",
         "written_language",
+        "follows_on_from",
         "client",
         "client_name",
         "created_at",

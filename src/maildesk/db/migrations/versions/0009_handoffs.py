@@ -1,4 +1,5 @@
-"""handoffs: incidents handed to their team; the first mail of an incident kept whole
+"""handoffs: incidents handed to their team; the first mail of an incident kept whole; the
+incident a late reply follows on from
 
 Revision ID: 0009
 Revises: 0008
@@ -31,9 +32,15 @@ def upgrade() -> None:
     op.create_index("ix_handoffs_incident_id", "handoffs", ["incident_id"])
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("raw", sa.LargeBinary(), nullable=True))
+    with op.batch_alter_table("incidents") as batch:
+        batch.add_column(sa.Column("previous_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key("fk_incidents_previous", "incidents", ["previous_id"], ["id"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("incidents") as batch:
+        batch.drop_constraint("fk_incidents_previous", type_="foreignkey")
+        batch.drop_column("previous_id")
     with op.batch_alter_table("messages") as batch:
         batch.drop_column("raw")
     op.drop_index("ix_handoffs_incident_id", table_name="handoffs")
