@@ -147,6 +147,18 @@ class Routing(_Section):
     language: Language = "es"  # the forwards' language
     # per team: relay its answers to the client ("always") or keep them internal ("never")
     relay: dict[str, Literal["never", "always"]] = {}
+    # per team: how soon it should answer a hand-off, in business time ('report levels')
+    targets: dict[str, str] = Field(
+        default_factory=lambda: {"technical_service": "4h", "billing_centre": "1d"}
+    )
+
+    @field_validator("targets")
+    @classmethod
+    def _business_durations(cls, value: dict[str, str]) -> dict[str, str]:
+        for team, target in value.items():
+            if not _DURATION.match(target):
+                raise ValueError(f"{team}: expected a business duration like '4h', got {target!r}")
+        return value
 
     def team_for(self, category: str, kind: str) -> tuple[str, str] | None:
         """(team, address) that solves incidents of this category and kind; None when the

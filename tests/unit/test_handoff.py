@@ -363,3 +363,18 @@ def test_a_reply_to_a_long_resolved_incident_opens_a_linked_new_one(
         )
         assert main(["--config", str(path), "incidents", "show", str(handled.reference)]) == 0
         assert f"follows_on_from     {old}" in capsys.readouterr().out
+
+
+def test_report_levels_gives_each_teams_response(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _, pipeline = configured(tmp_path)
+    handle(pipeline, client_raw("Sin fibra", "La fibra no va desde ayer.", "m@clientes.test", 1), 1)
+    at = "2026-12-01T13:00:00+01:00"
+    assert main(["--config", str(path), "report", "levels", "--json", "--at", at]) == 0
+    teams = json.loads(capsys.readouterr().out)["teams"]
+    assert teams["technical_service"]["handed"] == 1
+    assert teams["technical_service"]["waiting"] == 1
+    assert teams["technical_service"]["target_minutes"] == 240.0
+    assert main(["--config", str(path), "report", "levels", "--at", at]) == 0
+    assert "Hand-offs to the teams" in capsys.readouterr().out

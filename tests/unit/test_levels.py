@@ -129,3 +129,41 @@ def test_levels_as_a_person_and_a_script_read_them() -> None:
     assert data["first_response_median_minutes"] == 65.0
     assert data["resolved_in_time"] == {"count": 0, "total": 0, "ratio": None}
     assert data["by_weekday"] == {"Mon": 3, "Fri": 1}
+
+
+def test_team_response_per_team_in_business_time_with_its_target() -> None:
+    from zoneinfo import ZoneInfo
+
+    from maildesk.reports.levels import (
+        HandoffRecord,
+        format_team_levels,
+        team_levels,
+        team_levels_json,
+    )
+
+    madrid = ZoneInfo("Europe/Madrid")
+    calendar = build_calendar(CONFIG.schedule)
+
+    def at(day: int, hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 12, day, hour, minute, tzinfo=madrid)
+
+    records = [
+        HandoffRecord("technical_service", at(1, 10), at(1, 11)),  # 1 h
+        HandoffRecord("technical_service", at(1, 13), at(1, 17)),  # 1 h + 1 h (lunch closed)
+        HandoffRecord("technical_service", at(1, 19), at(2, 12)),  # 1 h + 3 h = 4 h
+        HandoffRecord("billing_centre", at(2, 9), None),  # still waiting
+    ]
+    targets = {"technical_service": timedelta(hours=2), "billing_centre": timedelta(hours=9)}
+    billing, technical = team_levels(records, at(2, 13), calendar, targets)
+    assert (technical.handed, technical.answered, technical.waiting) == (3, 3, 0)
+    assert technical.median == timedelta(hours=2) and technical.p90 == timedelta(hours=4)
+    assert technical.late == 1  # the 4-hour answer, past the 2-hour target
+    assert (billing.answered, billing.waiting, billing.late) == (0, 1, 0)  # 4 h of 9
+    text = format_team_levels([billing, technical])
+    assert "technical_service" in text and "median 2 h 00 min, p90 4 h 00 min" in text
+    assert "1 past the 2 h 00 min target" in text
+    assert team_levels_json([technical])["technical_service"] == {
+        "handed": 3, "answered": 3, "median_minutes": 120.0, "p90_minutes": 240.0,
+        "waiting": 0, "late": 1, "target_minutes": 120.0,
+    }  # fmt: skip
+    assert "none in the period" in format_team_levels([])

@@ -14,7 +14,7 @@ from maildesk.cli.common import (
     parse_instant,
     show_rendered,
 )
-from maildesk.config import Config
+from maildesk.config import BusinessDuration, Config
 
 
 def register(sub: Any) -> None:
@@ -67,8 +67,15 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_report_levels(args: argparse.Namespace, config: Config) -> int:
-    from maildesk.reports.digest import incident_records
-    from maildesk.reports.levels import format_levels, levels_json, service_levels
+    from maildesk.reports.digest import handoff_records, incident_records
+    from maildesk.reports.levels import (
+        format_levels,
+        format_team_levels,
+        levels_json,
+        service_levels,
+        team_levels,
+        team_levels_json,
+    )
     from maildesk.schedule import build_calendar
 
     calendar = build_calendar(config.schedule)
@@ -76,9 +83,18 @@ def cmd_report_levels(args: argparse.Namespace, config: Config) -> int:
     start = end - timedelta(days=args.days)
     with open_database(config).session() as session:
         records = incident_records(session, start, end)
+        handed = handoff_records(session, start, end)
     levels = service_levels(records, start, end, calendar, calendar.zone, f"{args.days} days")
+    day = config.schedule.business_day_hours
+    targets = {
+        team: timedelta(minutes=BusinessDuration(target).minutes(day))
+        for team, target in config.routing.targets.items()
+    }
+    teams = team_levels(handed, end, calendar, targets)
     if args.json:
-        print(json.dumps(levels_json(levels, calendar.zone), ensure_ascii=False))
+        data = levels_json(levels, calendar.zone) | {"teams": team_levels_json(teams)}
+        print(json.dumps(data, ensure_ascii=False))
     else:
         print(format_levels(levels, calendar.zone))
+        print(format_team_levels(teams))
     return 0

@@ -23,10 +23,16 @@ from sqlalchemy.orm import Session
 from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
 from maildesk.db.store import Database
-from maildesk.db.tables import DigestSent, Incident, Message
+from maildesk.db.tables import DigestSent, Handoff, Incident, Message
 from maildesk.outbound.compose import compose_notice, queued_row
 from maildesk.outbound.render import RenderedMail, TemplateRenderer
-from maildesk.reports.levels import OPEN_STATUSES, IncidentRecord, ServiceLevels, service_levels
+from maildesk.reports.levels import (
+    OPEN_STATUSES,
+    HandoffRecord,
+    IncidentRecord,
+    ServiceLevels,
+    service_levels,
+)
 
 log = logging.getLogger("maildesk.digest")
 
@@ -180,6 +186,18 @@ def gather_digest(
         open_count=len(open_rows),
         first_incident_at=session.scalar(select(func.min(Incident.created_at))),
     )
+
+
+def handoff_records(session: Session, start: datetime, end: datetime) -> list[HandoffRecord]:
+    """Hand-offs made in [start, end), with when their team first answered."""
+    return [
+        HandoffRecord(team, created_at, answered_at)
+        for team, created_at, answered_at in session.execute(
+            select(Handoff.team, Handoff.created_at, Handoff.answered_at).where(
+                Handoff.created_at >= start, Handoff.created_at < end
+            )
+        )
+    ]
 
 
 def incident_records(session: Session, start: datetime, end: datetime) -> list[IncidentRecord]:

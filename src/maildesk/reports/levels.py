@@ -252,3 +252,96 @@ def levels_json(levels: ServiceLevels, zone: tzinfo) -> dict[str, object]:
         "by_weekday": {WEEKDAY_NAMES[d]: n for d, n in sorted(levels.by_weekday.items())},
         "by_hour": {f"{h:02d}": n for h, n in sorted(levels.by_hour.items())},
     }
+
+
+# ---- the teams incidents are handed to ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffRecord:
+    team: str
+    created_at: datetime
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamLevels:
+    team: str
+    handed: int  # handed off in the period
+    answered: int
+    median: timedelta | None  # business time from hand-off to the team's first answer
+    p90: timedelta | None
+    waiting: int  # not answered at the end of the period
+    late: int  # answered after the target, or waiting longer than it
+    target: timedelta | None
+
+
+def team_levels(
+    handoffs: Iterable[HandoffRecord],
+    end: datetime,
+    calendar: BusinessCalendar,
+    targets: dict[str, timedelta],
+) -> list[TeamLevels]:
+    """Per team: how fast it answered the incidents handed to it (pure, as the rest)."""
+    by_team: dict[str, list[HandoffRecord]] = {}
+    for record in handoffs:
+        by_team.setdefault(record.team, []).append(record)
+    result = []
+    for team, records in sorted(by_team.items()):
+        target = targets.get(team)
+        times = [
+            calendar.elapsed(r.created_at, r.answered_at)
+            for r in records
+            if r.answered_at is not None and r.answered_at <= end
+        ]
+        open_ages = [
+            calendar.elapsed(r.created_at, end)
+            for r in records
+            if r.answered_at is None or r.answered_at > end
+        ]
+        late = 0 if target is None else sum(t > target for t in [*times, *open_ages])
+        result.append(
+            TeamLevels(
+                team,
+                len(records),
+                len(times),
+                median(times),
+                nearest_rank(times, 0.9),
+                len(open_ages),
+                late,
+                target,
+            )
+        )
+    return result
+
+
+def format_team_levels(teams: Sequence[TeamLevels]) -> str:
+    if not teams:
+        return f"Hand-offs to the teams: {NO_DATA} (none in the period)"
+    lines = ["Hand-offs to the teams (business time to their first answer)"]
+    for t in teams:
+        target = f"the {duration_text(t.target)} target" if t.target else "no target"
+        lines.append(
+            f"  {t.team:<30} {t.handed} handed, {t.answered} answered: median "
+            f"{duration_text(t.median)}, p90 {duration_text(t.p90)}; {t.waiting} waiting; "
+            f"{t.late} past {target}"
+        )
+    return "\n".join(lines)
+
+
+def team_levels_json(teams: Sequence[TeamLevels]) -> dict[str, object]:
+    def minutes(value: timedelta | None) -> float | None:
+        return None if value is None else round(value.total_seconds() / 60, 1)
+
+    return {
+        t.team: {
+            "handed": t.handed,
+            "answered": t.answered,
+            "median_minutes": minutes(t.median),
+            "p90_minutes": minutes(t.p90),
+            "waiting": t.waiting,
+            "late": t.late,
+            "target_minutes": minutes(t.target),
+        }
+        for t in teams
+    }
