@@ -275,3 +275,33 @@ def test_figures_younger_than_the_longest_column_say_since_when(config: Config) 
     add_incident(config, "MD-2026-000001", madrid(20, 10))
     text, _ = digest_text(config, madrid(24, 8, 45))
     assert "Cifras desde la primera incidencia, el 20/11/2026." in text
+
+
+def test_the_digest_lists_what_waits_on_a_team_and_what_is_past_its_target(
+    config: Config,
+) -> None:
+    from maildesk.db.tables import Handoff
+
+    add_incident(config, "MD-2026-000001", madrid(20, 10))  # handed Friday: late by Tuesday
+    add_incident(config, "MD-2026-000002", madrid(23, 18))  # handed Monday evening: in time
+    add_incident(config, "MD-2026-000003", madrid(23, 12))  # answered: not waiting
+    database = Database(config.database.url)
+    with database.session() as session:
+        ids = dict(session.execute(select(Incident.reference, Incident.id)).all())
+        for reference, handed, answered in (
+            ("MD-2026-000001", madrid(20, 10), None),
+            ("MD-2026-000002", madrid(23, 18), None),
+            ("MD-2026-000003", madrid(23, 12), madrid(23, 13)),
+        ):
+            session.add(Handoff(incident_id=ids[reference], team="technical_service",
+                                address="tecnico@operador.test", message_id=f"fwd.{reference}",
+                                reason="new incident", created_at=handed,
+                                answered_at=answered))  # fmt: skip
+    database.dispose()
+    text, html = digest_text(config, madrid(24, 8, 45))
+    section = text.split("== Esperando al servicio técnico o al CDF (2)")[1].split("\n== ")[0]
+    first, second = section.split("- [")[1:]
+    assert first.startswith("MD-2026-000001") and "pasado su plazo de respuesta" in first
+    assert second.startswith("MD-2026-000002") and "pasado su plazo" not in second
+    assert "MD-2026-000003" not in section
+    assert "Esperando al servicio técnico o al CDF (2)" in html

@@ -88,6 +88,11 @@ def _digest(config: Config, language: str, now: datetime) -> dict[str, Any]:
         chart=chart,
         open_count=17,
         first_incident_at=now - timedelta(days=400),
+        with_teams=[
+            replace(
+                lines[0], team="technical_service", handed_at=now - timedelta(hours=5), late=True
+            ),
+        ],
     )
     return digest_context(config, data, language)
 

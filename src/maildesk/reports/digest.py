@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import quote
@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from maildesk.businesstime import BusinessCalendar
-from maildesk.config import Config
+from maildesk.config import BusinessDuration, Config
 from maildesk.db.store import Database
 from maildesk.db.tables import DigestSent, Handoff, Incident, Message
 from maildesk.outbound.compose import compose_notice, queued_row
@@ -51,6 +51,9 @@ class DigestLine:
     status: str
     unsure: bool
     created_at: datetime
+    team: str = ""  # the team it was handed to and has not answered yet
+    handed_at: datetime | None = None
+    late: bool = False  # waiting on that team longer than its target
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,7 @@ class DigestData:
     chart: list[tuple[date, dict[str, int]]] = field(default_factory=list)
     open_count: int = 0
     first_incident_at: datetime | None = None  # since when there are figures at all
+    with_teams: list[DigestLine] = field(default_factory=list)  # handed off, no answer yet
 
 
 def _line(row: Any) -> DigestLine:
@@ -155,6 +159,21 @@ def gather_digest(
             .order_by(Incident.created_at)
         )
     ]
+    day_hours = config.schedule.business_day_hours
+    targets = {
+        team: timedelta(minutes=BusinessDuration(target).minutes(day_hours))
+        for team, target in config.routing.targets.items()
+    }
+    with_teams = []
+    for row in session.execute(
+        select(*_LINE_COLUMNS, Handoff.team, Handoff.created_at.label("handed_at"))
+        .join(Handoff, Handoff.incident_id == Incident.id)
+        .where(Incident.status.in_(OPEN_STATUSES), Handoff.answered_at.is_(None))
+        .order_by(Handoff.created_at)
+    ):
+        target = targets.get(row.team)
+        late = target is not None and calendar.elapsed(row.handed_at, at) > target
+        with_teams.append(replace(_line(row), team=row.team, handed_at=row.handed_at, late=late))
     longest = max(days for days, _ in LEVEL_PERIODS)
     window_start = local_midnight(today - timedelta(days=longest), calendar)
     levels = period_levels(incident_records(session, window_start, start_today), today, calendar)
@@ -185,6 +204,7 @@ def gather_digest(
         chart=chart,
         open_count=len(open_rows),
         first_incident_at=session.scalar(select(func.min(Incident.created_at))),
+        with_teams=with_teams,
     )
 
 
@@ -278,6 +298,9 @@ def digest_context(config: Config, data: DigestData, language: str) -> dict[str,
             "overdue": line.deadline < data.at and line.status == "open",
             "status": line.status,
             "unsure": line.unsure,
+            "team": line.team,
+            "handed_at": line.handed_at,
+            "late": line.late,
             "action": f"mailto:{config.company.support_address}?subject={quote(subject)}",
         }
 
@@ -312,12 +335,14 @@ def digest_context(config: Config, data: DigestData, language: str) -> dict[str,
                 ("due_today", data.due_today),
                 ("overdue", data.overdue),
                 ("waiting", data.waiting),
+                ("with_teams", data.with_teams),
                 ("unsure", data.unsure),
             )
         },
         "due_today_count": len(data.due_today),
         "overdue_count": len(data.overdue),
         "waiting_count": len(data.waiting),
+        "with_teams_count": len(data.with_teams),
         "unsure_count": len(data.unsure),
         "open_count": data.open_count,
         "levels": [_levels_context(levels, config.schedule.zone) for levels in data.levels],
