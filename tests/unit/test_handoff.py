@@ -223,9 +223,15 @@ def test_incidents_show_lists_the_hand_offs(
         TECHNICAL,
         None,
     )
+    assert [(c["who"], c["what"]) for c in detail["conversation"]] == [
+        ("client", "new_incident"),
+        ("maildesk", "acknowledgement"),
+        ("maildesk", "to the team"),
+    ]
     assert main(["--config", str(path), "incidents", "show", reference]) == 0
     out = capsys.readouterr().out
     assert f"→ technical_service <{TECHNICAL}>  (new incident; not answered yet)" in out
+    assert f"maildesk → {TECHNICAL}  (to the team, queued)" in out
 
 
 def test_a_clients_later_mail_goes_to_the_same_team_on_its_thread_once(tmp_path: Path) -> None:

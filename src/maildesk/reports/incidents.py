@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,6 +61,36 @@ def incident_rows(
         return [_row(i, config.schedule.zone) for i in incidents]
 
 
+_SENT_AS = {
+    "ack": "acknowledgement",
+    "followup": "follow-up acknowledgement",
+    "handoff": "to the team",
+    "relay": "team's answer relayed",
+    "alert": "alert",
+}
+
+
+def _conversation(
+    messages: Sequence[Message], replies: Sequence[OutboxItem], zone: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Every mail of the incident in time order: the client's, ours, the team's."""
+    entries: list[tuple[Any, int, dict[str, Any]]] = []
+    for m in messages:
+        who = m.reason if m.disposition == "team_answer" else "client"
+        entries.append((m.received_at, 0, {
+            "at": _local(m.received_at, zone), "who": who, "from": m.from_address,
+            "what": m.disposition, "subject": m.subject,
+            "attachments": (m.attachments or {}).get("files", []),
+        }))  # fmt: skip
+    for r in replies:
+        entries.append((r.created_at, 1, {
+            "at": _local(r.created_at, zone), "who": "maildesk", "from": r.mail_from,
+            "what": _SENT_AS.get(r.purpose, r.purpose), "to": r.recipients,
+            "status": r.status, "attachments": [],
+        }))  # fmt: skip
+    return [entry for _, _, entry in sorted(entries, key=lambda e: (e[0], e[1]))]
+
+
 def incident_detail(database: Database, config: Config, reference: str) -> dict[str, Any] | None:
     zone = config.schedule.zone
     with database.session() as session:
@@ -106,6 +137,7 @@ def incident_detail(database: Database, config: Config, reference: str) -> dict[
             }
             for r in replies
         ]
+        detail["conversation"] = _conversation(messages, replies, zone)
         handoffs = session.scalars(
             select(Handoff).where(Handoff.incident_id == incident.id).order_by(Handoff.id)
         ).all()
@@ -210,10 +242,13 @@ def print_incident_detail(detail: dict[str, Any], console: Console | None = None
         console.print(f"  {key:19} {detail[key]}")
     for key, reason in detail["reasons"].items():
         console.print(f"  why {key:15} {reason}")
-    console.print("[bold]Messages[/bold]")
-    for m in detail["messages"]:
-        console.print(f"  {m['received_at']}  {m['from']}  ({m['disposition']})  {m['subject']}")
-        for a in m["attachments"]:
+    console.print("[bold]Conversation[/bold]")
+    for c in detail["conversation"]:
+        if c["who"] == "maildesk":
+            console.print(f"  {c['at']}  maildesk → {c['to']}  ({c['what']}, {c['status']})")
+        else:
+            console.print(f"  {c['at']}  {c['who']} {c['from']}  ({c['what']})  {c['subject']}")
+        for a in c["attachments"]:
             console.print(f"      📎 {a['filename']} {a['content_type']} {a['size']} B")
     console.print("[bold]Hand-offs[/bold]")
     for h in detail["handoffs"]:
