@@ -285,6 +285,7 @@ def crash_config(
     copies: bool,
     copies_in_inbox: bool = False,
     lease_seconds: int = 1,
+    handoff: bool = False,
 ) -> Config:
     from maildesk.config import load_config
     from maildesk.testing.stackconfig import write_local_config
@@ -296,6 +297,7 @@ def crash_config(
         "crash",
         copy_to_support=copies,
         copies_in_inbox=copies_in_inbox,
+        handoff=handoff,
     )
     path.write_text(
         path.read_text().replace(
@@ -305,14 +307,16 @@ def crash_config(
     return load_config(path)
 
 
-def crashing_run(config: Config, *, after_accept: bool) -> None:
-    """One ``run --once`` whose process dies around the first SMTP send."""
+def crashing_run(config: Config, *, after_accept: bool, to: str | None = None) -> None:
+    """One ``run --once`` whose process dies around the first SMTP send (to ``to``)."""
     from maildesk.outbound.outbox import AiosmtplibSession
 
     class Crashing(AiosmtplibSession):
         async def send(
             self, mail_from: str, recipients: Sequence[str], raw: bytes, copy_to: str | None = None
         ) -> None:
+            if to is not None and to not in recipients:
+                return await super().send(mail_from, recipients, raw, copy_to)
             if not after_accept:
                 raise SimulatedCrash("before the SMTP transaction")
             await super().send(mail_from, recipients, raw, copy_to)
@@ -322,7 +326,9 @@ def crashing_run(config: Config, *, after_accept: bool) -> None:
     with pytest.raises(SimulatedCrash):
         asyncio.run(Daemon(parts).run_once())
     parts.database.dispose()
-    assert count_rows(config, OutboxItem, OutboxItem.status == "sending") == 1
+    in_flight = count_rows(config, OutboxItem, OutboxItem.status == "sending")
+    # the first send alone; with ``to``, others may have been in flight beside it
+    assert in_flight == 1 if to is None else in_flight >= 1
 
 
 @pytest.mark.parametrize("copies_in_inbox", [False, True], ids=["copies-in-sent", "in-inbox"])
@@ -446,3 +452,23 @@ def test_old_delivery_copies_are_deleted_from_sent_and_nothing_else(
         for raw in mail.wait_for_messages(SUPPORT, 1, "Sent")
     ]
     assert sorted(left) == ["other-robot", "own-sent-mail", "recent-copy"]
+
+
+@pytest.mark.parametrize("after_accept", [True, False], ids=["after-accept", "before-send"])
+def test_crash_around_a_forward_sends_it_to_the_team_exactly_once(
+    mail: MailStack, tmp_path: Path, after_accept: bool
+) -> None:
+    from maildesk.testing.stackconfig import TECHNICAL
+
+    config = crash_config(tmp_path, mail, copies=True, handoff=True)
+    client = "cliente2@clientes.test"
+    mail.append(
+        SUPPORT, client_mail(client, "Sin internet", "No hay internet en la tienda.").as_bytes()
+    )
+    crashing_run(config, after_accept=after_accept, to=TECHNICAL)  # dies on the forward
+    mail.wait_until_delivered()  # after acceptance, its copy in Sent is the proof it left
+    summary = run_once(config, AheadClock(timedelta(seconds=1.2)))  # past the lease
+    assert summary.outcomes.get("new_incident", 0) == 0  # the mail was not handled twice
+    mail.wait_until_delivered()
+    assert mail.message_count(TECHNICAL) == 1  # the forward, once
+    assert mail.message_count(client) == 1  # the acknowledgement, once
