@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -445,6 +445,23 @@ class Config(_Section):
         factors = self.priority.factors
         factor = factors[priority] / factors[kind.priority]  # type: ignore[index]
         return kind.first_response.minutes(day) * factor, kind.resolution.minutes(day) * factor
+
+    def kind_label(self, kind_id: str, language: str) -> str:
+        """A kind's name in ``language``, else in the default language, else its id."""
+        try:
+            labels = self.kind(kind_id).label
+        except KeyError:
+            return kind_id
+        fallback = self.replies.default_language
+        return labels.get(language) or labels.get(fallback) or kind_id  # type: ignore[call-overload]
+
+    def team_targets(self) -> dict[str, timedelta]:
+        """Each team's response target (``routing.targets``) as business time."""
+        day = self.schedule.business_day_hours
+        return {
+            team: timedelta(minutes=BusinessDuration(target).minutes(day))
+            for team, target in self.routing.targets.items()
+        }
 
     def kind(self, kind_id: str) -> IncidentKind:
         for kind in self.kinds:

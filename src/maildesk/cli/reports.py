@@ -14,7 +14,7 @@ from maildesk.cli.common import (
     parse_instant,
     show_rendered,
 )
-from maildesk.config import BusinessDuration, Config
+from maildesk.config import Config
 
 
 def register(sub: Any) -> None:
@@ -85,12 +85,7 @@ def cmd_report_levels(args: argparse.Namespace, config: Config) -> int:
         records = incident_records(session, start, end)
         handed = handoff_records(session, start, end)
     levels = service_levels(records, start, end, calendar, calendar.zone, f"{args.days} days")
-    day = config.schedule.business_day_hours
-    targets = {
-        team: timedelta(minutes=BusinessDuration(target).minutes(day))
-        for team, target in config.routing.targets.items()
-    }
-    teams = team_levels(handed, end, calendar, targets)
+    teams = team_levels(handed, end, calendar, config.team_targets())
     if args.json:
         data = levels_json(levels, calendar.zone) | {"teams": team_levels_json(teams)}
         print(json.dumps(data, ensure_ascii=False))

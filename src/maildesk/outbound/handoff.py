@@ -22,7 +22,13 @@ from maildesk.config import Config
 from maildesk.db.lifecycle import record_event
 from maildesk.db.store import Database
 from maildesk.db.tables import Handoff, Incident, Message
-from maildesk.outbound.compose import compose_forward, compose_notice, compose_reply, queued_row
+from maildesk.outbound.compose import (
+    OutgoingMail,
+    compose_forward,
+    compose_notice,
+    compose_reply,
+    queued_row,
+)
 from maildesk.outbound.render import TemplateRenderer
 
 log = logging.getLogger("maildesk.handoff")
@@ -47,8 +53,6 @@ def handoff_context(
     config: Config, incident: Any, first_text: str, language: str, note: str = ""
 ) -> dict[str, Any]:
     """What the ``handoff`` templates see."""
-    kind = config.kind(incident.kind)
-    fallback = config.replies.default_language
     written = incident.written_language or incident.language
     return {
         "reference": incident.reference,
@@ -56,7 +60,7 @@ def handoff_context(
         "client": incident.client_name or incident.client_address,
         "client_address": incident.client_address,
         "phones": phones_in(f"{incident.subject}\n{first_text}"),
-        "kind_label": kind.label.get(language) or kind.label[fallback],  # type: ignore[call-overload]
+        "kind_label": config.kind_label(incident.kind, language),
         "category": incident.category,
         "priority": incident.priority,
         "first_response_due": incident.first_response_due,
@@ -68,6 +72,34 @@ def handoff_context(
         "note": note,
         "company": {"name": config.company.name, "support_address": config.company.support_address},
     }
+
+
+def _forward(
+    config: Config,
+    renderer: TemplateRenderer,
+    incident: Incident,
+    address: str,
+    original: bytes,
+    text: str,
+    now: datetime,
+    note: str = "",
+    in_reply_to: str | None = None,
+) -> OutgoingMail:
+    """The mail that hands ``incident`` (or a later mail of its client) to a team."""
+    language = config.routing.language
+    context = handoff_context(config, incident, text, language, note)
+    return compose_forward(
+        rendered=renderer.render("handoff", language, context),
+        sender_name=config.company.display_name,
+        sender_address=config.company.support_address,
+        to_address=address,
+        reference=incident.reference,
+        language=language,
+        original=original,
+        now=now,
+        zone=config.schedule.zone,
+        in_reply_to=in_reply_to,
+    )
 
 
 def queue_handoff(
@@ -92,21 +124,7 @@ def queue_handoff(
         select(exists().where(Handoff.incident_id == incident.id, Handoff.address == address))
     ):
         return None
-    language = config.routing.language
-    rendered = renderer.render(
-        "handoff", language, handoff_context(config, incident, first_text, language)
-    )
-    outgoing = compose_forward(
-        rendered=rendered,
-        sender_name=config.company.display_name,
-        sender_address=config.company.support_address,
-        to_address=address,
-        reference=incident.reference,
-        language=language,
-        original=original,
-        now=now,
-        zone=config.schedule.zone,
-    )
+    outgoing = _forward(config, renderer, incident, address, original, first_text, now)
     handoff = Handoff(
         incident=incident,
         team=name,
@@ -231,21 +249,11 @@ def forward_followup(
     if not handoffs:
         return 0
     current = handoffs[-1]  # after a reassignment, the team that has it now
-    language = config.routing.language
-    note = (REOPENED_NOTE if reopened else FOLLOWUP_NOTE)[language]
-    context = handoff_context(config, incident, text, language, note)
-    outgoing = compose_forward(
-        rendered=renderer.render("handoff", language, context),
-        sender_name=config.company.display_name,
-        sender_address=config.company.support_address,
-        to_address=current.address,
-        reference=incident.reference,
-        language=language,
-        original=original,
-        now=now,
-        zone=config.schedule.zone,
+    note = (REOPENED_NOTE if reopened else FOLLOWUP_NOTE)[config.routing.language]
+    outgoing = _forward(
+        config, renderer, incident, current.address, original, text, now, note,
         in_reply_to=current.message_id,
-    )
+    )  # fmt: skip
     session.add(queued_row(outgoing, "handoff", now, incident))
     record_event(session, incident, now, "maildesk", "handoff", f"client's mail to {current.team}")
     return 1
@@ -255,12 +263,10 @@ def reassigned_context(
     config: Config, incident: Any, old: Handoff, new_team: str, language: str
 ) -> dict[str, Any]:
     """What the ``reassigned`` templates (to the team that no longer has it) see."""
-    kind = config.kind(incident.kind)
-    fallback = config.replies.default_language
     return {
         "reference": incident.reference,
         "client": incident.client_name or incident.client_address,
-        "kind_label": kind.label.get(language) or kind.label[fallback],  # type: ignore[call-overload]
+        "kind_label": config.kind_label(incident.kind, language),
         "handed_at": old.created_at,
         "new_team": new_team,
         "note": "",
@@ -312,6 +318,9 @@ def handoff_pending(
             select(Incident).where(
                 Incident.status.in_(("open", "waiting")),
                 Incident.unsure.is_(False),
+                # only what has a team: the distributor's own (other) are not read each round
+                Incident.category.in_(list(config.routing.teams))
+                | Incident.kind.in_(list(config.routing.kinds)),
                 # never handed off, or changed since: only those can need a (new) team
                 ~exists().where(Handoff.incident_id == Incident.id)
                 | (Incident.updated_at > last_handoff),

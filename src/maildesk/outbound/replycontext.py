@@ -39,14 +39,12 @@ def reply_context(
     next opening); ``open_now``: the office is open at ``now`` (false out of hours; true
     at a "last call" just before a closing)."""
     company = config.company
-    kind = config.kind(facts.kind)
-    fallback = config.replies.default_language
     return {
         "reference": facts.reference,
         "client_name": facts.client_name,
         "subject": facts.subject,
         "category": facts.category,
-        "kind_label": kind.label.get(language) or kind.label[fallback],  # type: ignore[call-overload]
+        "kind_label": config.kind_label(facts.kind, language),
         "priority": facts.priority,
         "first_response_due": facts.first_response_due,
         "deadline": facts.deadline,

@@ -13,7 +13,7 @@ from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
 from maildesk.outbound.handoff import handoff_context, reassigned_context, relay_context
 from maildesk.outbound.render import TemplateError, TemplateRenderer
-from maildesk.outbound.replycontext import reply_context, sample_facts
+from maildesk.outbound.replycontext import IncidentFacts, reply_context, sample_facts
 from maildesk.reports.alerts import alert_context
 from maildesk.reports.digest import DigestData, digest_context, period_levels, sample_lines
 from maildesk.reports.levels import IncidentRecord
@@ -28,19 +28,28 @@ def sample_arrival(calendar: BusinessCalendar, now: datetime, *, closed: bool = 
     return calendar.next_closing(open_at) + timedelta(hours=1) if closed else open_at
 
 
+def _sample_incident(
+    config: Config, calendar: BusinessCalendar, arrived: datetime
+) -> tuple[IncidentFacts, datetime]:
+    """The sample incident arrived at ``arrived``, its deadlines counted by the calendar from
+    when its clock starts (then, when open; else the next opening), and that start."""
+    starts = calendar.next_opening(arrived)  # the instant itself when open
+    facts = sample_facts(config, arrived)
+    first, resolution = config.targets(config.kind(facts.kind), facts.priority)
+    due = replace(
+        facts,
+        first_response_due=calendar.add(starts, timedelta(minutes=first)),
+        deadline=calendar.add(starts, timedelta(minutes=resolution)),
+    )
+    return due, starts
+
+
 def _reply(name: str) -> Callable[[Config, str, datetime], dict[str, Any]]:
     def build(config: Config, language: str, now: datetime) -> dict[str, Any]:
         calendar = build_calendar(config.schedule)
         closed = name == "ack_closed"
         arrived = sample_arrival(calendar, now, closed=closed)
-        starts = calendar.next_opening(arrived)  # the clock starts at once when open
-        facts = sample_facts(config, arrived)
-        first, resolution = config.targets(config.kind(facts.kind), facts.priority)
-        facts = replace(
-            facts,
-            first_response_due=calendar.add(starts, timedelta(minutes=first)),
-            deadline=calendar.add(starts, timedelta(minutes=resolution)),
-        )
+        facts, starts = _sample_incident(config, calendar, arrived)
         return reply_context(config, facts, language, arrived, starts, not closed)
 
     return build
@@ -117,9 +126,7 @@ def _alert(config: Config, language: str, now: datetime) -> dict[str, Any]:
 
 def _handoff(config: Config, language: str, now: datetime) -> dict[str, Any]:
     calendar = build_calendar(config.schedule)
-    arrived = sample_arrival(calendar, now)
-    facts = sample_facts(config, arrived)
-    first, resolution = config.targets(config.kind(facts.kind), facts.priority)
+    facts, _ = _sample_incident(config, calendar, sample_arrival(calendar, now))
     incident = SimpleNamespace(
         reference=facts.reference,
         subject=facts.subject,
@@ -128,8 +135,8 @@ def _handoff(config: Config, language: str, now: datetime) -> dict[str, Any]:
         kind=facts.kind,
         category=facts.category,
         priority=facts.priority,
-        first_response_due=calendar.add(arrived, timedelta(minutes=first)),
-        resolution_due=calendar.add(arrived, timedelta(minutes=resolution)),
+        first_response_due=facts.first_response_due,
+        resolution_due=facts.deadline,
         language="es",
         written_language="es",
         category_reason="model: technical-vs-billing: technical 0.97 (other 0.02, 9 telling words)",

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from maildesk.businesstime import BusinessCalendar
-from maildesk.config import BusinessDuration, Config
+from maildesk.config import Config
 from maildesk.db.store import Database
 from maildesk.db.tables import DigestSent, Handoff, Incident, Message
 from maildesk.outbound.compose import compose_notice, queued_row
@@ -159,11 +159,7 @@ def gather_digest(
             .order_by(Incident.created_at)
         )
     ]
-    day_hours = config.schedule.business_day_hours
-    targets = {
-        team: timedelta(minutes=BusinessDuration(target).minutes(day_hours))
-        for team, target in config.routing.targets.items()
-    }
+    targets = config.team_targets()
     with_teams = []
     for row in session.execute(
         select(*_LINE_COLUMNS, Handoff.team, Handoff.created_at.label("handed_at"))
@@ -275,14 +271,9 @@ def incident_records(session: Session, start: datetime, end: datetime) -> list[I
 
 def digest_context(config: Config, data: DigestData, language: str) -> dict[str, Any]:
     """What the ``digest`` templates see."""
-    fallback = config.replies.default_language
 
     def kind_label(kind_id: str) -> str:
-        try:
-            labels = config.kind(kind_id).label
-        except KeyError:
-            return kind_id
-        return labels.get(language) or labels.get(fallback) or kind_id  # type: ignore[call-overload]
+        return config.kind_label(kind_id, language)
 
     def item(line: DigestLine) -> dict[str, Any]:
         subject = f"[{line.reference}] {line.subject}"

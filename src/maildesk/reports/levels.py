@@ -222,6 +222,11 @@ def format_levels(levels: ServiceLevels, zone: tzinfo) -> str:
     return "\n".join([title, *(f"  {name:<30} {value}" for name, value in rows)])
 
 
+def minutes(value: timedelta | None) -> float | None:
+    """A duration for scripts: minutes to a tenth, ``None`` without data."""
+    return None if value is None else round(value.total_seconds() / 60, 1)
+
+
 def levels_json(levels: ServiceLevels, zone: tzinfo) -> dict[str, object]:
     """The same figures for scripts: shares as count/total/ratio, durations in minutes,
     instants in local time to the second; ``null`` where there is no data."""
@@ -230,9 +235,6 @@ def levels_json(levels: ServiceLevels, zone: tzinfo) -> dict[str, object]:
         ratio = value.ratio
         return {"count": value.count, "total": value.total,
                 "ratio": None if ratio is None else round(ratio, 4)}  # fmt: skip
-
-    def minutes(value: timedelta | None) -> float | None:
-        return None if value is None else round(value.total_seconds() / 60, 1)
 
     return {
         "label": levels.label,
@@ -330,9 +332,6 @@ def format_team_levels(teams: Sequence[TeamLevels]) -> str:
 
 
 def team_levels_json(teams: Sequence[TeamLevels]) -> dict[str, object]:
-    def minutes(value: timedelta | None) -> float | None:
-        return None if value is None else round(value.total_seconds() / 60, 1)
-
     return {
         t.team: {
             "handed": t.handed,
