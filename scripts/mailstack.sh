@@ -325,6 +325,10 @@ mail_gid = $mail_gid
 mail_location = sdbox:$DIR/mail/%d/%n
 mail_max_userip_connections = 200
 mail_fsync = never
+# IDLE learns of new mail through inotify; where inotify is short (containers cap the
+# instances per user) Dovecot falls back to checking every mailbox_idle_check_interval,
+# 30 s by default, which would make push look like a slow poll.
+mailbox_idle_check_interval = 1 secs
 # support+Sent@ is delivered into support's Sent folder: maildesk's proof copies of its
 # replies stay out of the INBOX (smtp.copy_address in maildesk's configuration).
 recipient_delimiter = +

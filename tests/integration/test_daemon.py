@@ -83,8 +83,11 @@ def test_daemon_acknowledges_pushed_mail_and_stops_cleanly_on_sigterm(
     # Pushed by IDLE: the acknowledgements arrive without any polling interval passing
     # (the configured poll interval is far longer than this wait).
     assert stack_config.imap.idle_renew_seconds > 60
-    mail.wait_for_messages("cliente1@clientes.test", 1, timeout=10)
-    mail.wait_for_messages("cliente2@clientes.test", 1, timeout=10)
+    try:
+        mail.wait_for_messages("cliente1@clientes.test", 1, timeout=10)
+        mail.wait_for_messages("cliente2@clientes.test", 1, timeout=10)
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}\n--- daemon log ---\n{log_text(tmp_path)}") from exc
 
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
