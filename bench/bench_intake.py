@@ -63,7 +63,7 @@ from maildesk.testing.mailstack import (
     make_stack_directory,
     remove_stack_directory,
 )
-from maildesk.testing.stackconfig import SUPPORT, stack_config_text
+from maildesk.testing.stackconfig import BILLING, SUPPORT, TECHNICAL, stack_config_text
 from maildesk.testing.support import daemon_running
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,6 +76,7 @@ CLIENTS: tuple[str, ...] = tuple(  # the stack's client mailboxes that write lik
     for user in DEFAULT_USERS
     if user.endswith("@clientes.test") and user.split("@")[0] not in ("autoreply", "mailer-daemon")
 )
+TEAMS = (TECHNICAL, BILLING)  # where the forwards go with --handoff
 SINK = "bench.sink@clientes.test"  # receives the bare SMTP loop
 HOP = "bench.hop@clientes.test"  # receives the bare SMTP → LMTP → mailbox hop
 LATENCY_CLIENT = "cliente1@clientes.test"
@@ -142,6 +143,7 @@ class Bench:
     copies: bool  # smtp.copy_to_support, on in config.example.toml
     copies_in_inbox: bool = False  # copies to the support address, not support+Sent@
     separate: bool = True  # smtp.separate_process, on in config.example.toml
+    handoff: bool = False  # routing.forward: each sorted incident also forwarded to its team
 
     @property
     def copies_read_back(self) -> bool:
@@ -160,6 +162,7 @@ class Bench:
             copy_to_support=self.copies,
             copies_in_inbox=self.copies_in_inbox,
             separate_process=self.separate,
+            handoff=self.handoff,
         )
         text, count = re.subn(
             r"^max_auto_replies_per_sender\s*=.*$",
@@ -381,7 +384,7 @@ def bench_smtp(bench: Bench, count: int) -> None:
 
 def prepare_backlog(bench: Bench, count: int, tag: str) -> float:
     """Empty support and the clients, then MULTIAPPEND ``count`` fresh client mails."""
-    for user in (SUPPORT, *CLIENTS):
+    for user in (SUPPORT, *CLIENTS, *TEAMS):
         bench.stack.empty(user)
     mails = client_mails(count, tag)
     client = bench.stack.imap_client(SUPPORT)
@@ -469,7 +472,10 @@ class BacklogDb:
     """What the database says about a backlog run (timestamps come from the daemon's clock)."""
 
     incidents: int
-    sent: int
+    sent: int  # every outbox row sent: acknowledgements and, with hand-off, forwards
+    acks: int  # acknowledgements sent
+    forwards: int  # forwards to the teams sent
+    unsent: int  # outbox rows not (yet) sent
     copies: int  # our own delivery copies read back (disposition "ignored")
     first_handled: datetime  # client mails only
     last_handled: datetime
@@ -488,6 +494,13 @@ def read_backlog_db(config: Config) -> BacklogDb:
         with database.session() as session:
             incidents = _count(session, Incident)
             sent = _count(session, OutboxItem, OutboxItem.status == "sent")
+            acks = _count(
+                session, OutboxItem, OutboxItem.status == "sent", OutboxItem.purpose == "ack"
+            )
+            forwards = _count(
+                session, OutboxItem, OutboxItem.status == "sent", OutboxItem.purpose == "handoff"
+            )
+            unsent = _count(session, OutboxItem, OutboxItem.status != "sent")
             # A delivery copy read back leaves no message row: it confirms its outbox row.
             copies = _count(session, OutboxItem, OutboxItem.confirmed_at.is_not(None))
             first_handled, last_handled = session.execute(
@@ -504,6 +517,9 @@ def read_backlog_db(config: Config) -> BacklogDb:
     return BacklogDb(
         incidents,
         sent,
+        acks,
+        forwards,
+        unsent,
         copies,
         _utc(first_handled),
         _utc(last_handled),
@@ -592,8 +608,9 @@ def backlog_run_once(
 def backlog_run_forever(
     config: Config, log_path: Path, stack_directory: Path, count: int, read_back: bool
 ) -> BacklogRun:
-    """``Daemon.run()`` started on the backlog; stopped once every ack is sent (and, with
-    copies in the INBOX, read back).
+    """``Daemon.run()`` started on the backlog; stopped once every mail has its incident and
+    every outbox row (acks, and forwards with hand-off) is sent (and, with copies in the
+    INBOX, read back).
 
     Intake and sending overlap here (the intake wakes the sender after each commit). The
     time is taken from the database: start → the last ``sent_at``.
@@ -607,11 +624,16 @@ def backlog_run_forever(
                 deadline = time.monotonic() + 600
                 while time.monotonic() < deadline and not stopped.is_set():
                     with database.session() as session:
+                        incidents = _count(session, Incident)
                         sent = _count(session, OutboxItem, OutboxItem.status == "sent")
+                        unsent = _count(session, OutboxItem, OutboxItem.status != "sent")
                         confirmed = _count(
                             session, OutboxItem, OutboxItem.confirmed_at.is_not(None)
                         )
-                    if sent == count and (confirmed == count or not read_back):
+                    # Forwards are queued in the incident's transaction: with every incident
+                    # made and nothing left unsent, they have all gone too.
+                    done = incidents == count and sent >= count and not unsent
+                    if done and (confirmed == sent or not read_back):
                         break
                     # The figure comes from the daemon's own timestamps, not from this
                     # loop: it looks rarely, to take little CPU (and GIL) from intake.
@@ -622,11 +644,17 @@ def backlog_run_forever(
     return _with_daemon(config, log_path, stack_directory, body)
 
 
-def check_backlog(run: BacklogRun, count: int, log_path: Path) -> None:
-    if run.db.incidents != count or run.db.sent != count:
+def check_backlog(run: BacklogRun, count: int, log_path: Path, handoff: bool) -> None:
+    db = run.db
+    if db.incidents != count or db.acks != count or db.unsent:
         raise RuntimeError(
-            f"backlog incomplete: {run.db.incidents} incidents, {run.db.sent} outbox rows "
-            f"sent, expected {count} each; see {log_path}"
+            f"backlog incomplete: {db.incidents} incidents, {db.acks} acknowledgements sent, "
+            f"{db.unsent} outbox rows unsent; expected {count}, {count} and 0; see {log_path}"
+        )
+    if handoff != bool(db.forwards):
+        raise RuntimeError(
+            f"{db.forwards} forwards sent with hand-off {'on' if handoff else 'off'}; "
+            f"see {log_path}"
         )
 
 
@@ -634,6 +662,7 @@ def report_backlog(bench: Bench, label: str, run: BacklogRun, count: int) -> Non
     db = run.db
     done = time.perf_counter()
     delivered = wait_total(bench.stack, CLIENTS, count, timeout=600) - done
+    forwarded = wait_total(bench.stack, TEAMS, db.forwards, timeout=600) - done
     intake = (db.last_handled - run.started).total_seconds()
     pipeline = (db.last_handled - db.first_handled).total_seconds()
     sending = (db.last_sent - db.first_claim).total_seconds()
@@ -642,7 +671,9 @@ def report_backlog(bench: Bench, label: str, run: BacklogRun, count: int) -> Non
         Figure(
             f"c. backlog {label}, end to end",
             rate(count, run.seconds),
-            f"{count} incidents + {count} acks accepted by SMTP in {run.seconds:.2f} s; "
+            f"{count} incidents + {count} acks "
+            + (f"+ {db.forwards} forwards " if db.forwards else "")
+            + f"accepted by SMTP in {run.seconds:.2f} s; "
             f"returned after {run.returned_seconds:.2f} s; intake process CPU "
             f"{run.cpu_seconds:.1f} s ({100 * run.cpu_seconds / run.returned_seconds:.0f}% "
             "of one core)",
@@ -667,9 +698,9 @@ def report_backlog(bench: Bench, label: str, run: BacklogRun, count: int) -> Non
     bench.report.add(
         Figure(
             "   sending (first claim → last accepted)",
-            rate(count, sending),
-            f"{sending:.2f} s; first claim {(db.first_claim - run.started).total_seconds():.2f}"
-            " s after start",
+            rate(db.sent, sending),
+            f"{db.sent} mails in {sending:.2f} s; first claim "
+            f"{(db.first_claim - run.started).total_seconds():.2f} s after start",
         )
     )
     bench.report.add(
@@ -679,12 +710,21 @@ def report_backlog(bench: Bench, label: str, run: BacklogRun, count: int) -> Non
             "more, after the run returned, until all are in the clients' INBOXes",
         )
     )
+    if db.forwards:
+        bench.report.add(
+            Figure(
+                "   forwards in the teams' mailboxes",
+                f"+{max(forwarded, 0.0):.2f} s",
+                f"{db.forwards} of {count} incidents handed off (the rest unsure or other); "
+                "all there this long after the run returned",
+            )
+        )
     if bench.copies and not bench.copies_in_inbox:
-        filed = wait_total(bench.stack, [SUPPORT], count, timeout=600, folder="Sent") - done
+        filed = wait_total(bench.stack, [SUPPORT], db.sent, timeout=600, folder="Sent") - done
         bench.report.add(
             Figure(
                 "   delivery copies in support's Sent",
-                f"{count}",
+                f"{db.sent}",
                 f"all there {max(filed, 0.0):.2f} s after the run returned (never read: "
                 "searched only for a send a crash interrupted)",
             )
@@ -709,16 +749,16 @@ def bench_backlog(bench: Bench, count: int, profile_top: int) -> None:
     log_path = bench.work / "backlog.log"
     log_path.unlink(missing_ok=True)
     run = backlog_run_once(config, log_path, bench.stack.directory, {"new_incident": count})
-    check_backlog(run, count, log_path)
+    check_backlog(run, count, log_path, bench.handoff)
     report_backlog(bench, "run_once()", run, count)
     if bench.copies_read_back:
         # The copies arrive while run_once drains the outbox; the next round reads them.
-        left = count - run.copies_seen
+        left = run.db.sent - run.copies_seen
         bench.report.add(
             Figure(
                 "   delivery copies read in the same run",
                 f"{run.copies_seen}",
-                f"of {count}; the rest ({left}) by the next run",
+                f"of {run.db.sent}; the rest ({left}) by the next run",
             )
         )
         if left:
@@ -740,7 +780,7 @@ def bench_backlog(bench: Bench, count: int, profile_top: int) -> None:
     run = backlog_run_forever(
         config, log_path, bench.stack.directory, count, bench.copies_read_back
     )
-    check_backlog(run, count, log_path)
+    check_backlog(run, count, log_path, bench.handoff)
     report_backlog(bench, "run() (overlapped)", run, count)
 
     if profile_top > 0:
@@ -781,7 +821,7 @@ def bench_profile(bench: Bench, count: int, top: int) -> None:
     run = backlog_run_once(
         config, log_path, bench.stack.directory, {"new_incident": count}, profiler
     )
-    check_backlog(run, count, log_path)
+    check_backlog(run, count, log_path, bench.handoff)
     wait_total(bench.stack, CLIENTS, count, timeout=600)
     out = io.StringIO()
     stats = profiler.stats(out)
@@ -1083,7 +1123,7 @@ def print_table(report: Report, args: argparse.Namespace, load_before: str) -> N
         f"maildesk intake benchmark — mails={args.mails}, latency-mails={args.latency_mails}, "
         f"smtp-mails={args.smtp_mails}, copy_to_support={not args.no_copies}, "
         f"copies_in_inbox={args.copies_in_inbox}, "
-        f"separate_process={not args.in_process}"
+        f"separate_process={not args.in_process}, handoff={args.handoff}"
     )
     print(f"code: {code_version()}")
     print(f"machine: {machine()}")
@@ -1162,6 +1202,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "folders): intake reads each one back; the shipped default files them into Sent",
     )
     parser.add_argument(
+        "--handoff",
+        action="store_true",
+        help="routing.forward = true: each sorted incident is also forwarded to its team "
+        "(on in config.example.toml; off here by default so figures compare with earlier runs)",
+    )
+    parser.add_argument(
         "--in-process",
         action="store_true",
         help="smtp.separate_process = false: send from the intake process",
@@ -1213,6 +1259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             copies=not args.no_copies,
             copies_in_inbox=args.copies_in_inbox,
             separate=not args.in_process,
+            handoff=args.handoff,
         )
         benches: list[tuple[str, Callable[[], None]]] = [
             ("smtp", lambda: bench_smtp(bench, args.smtp_mails)),
