@@ -209,6 +209,19 @@ def test_a_non_ascii_address_is_sent_with_smtputf8(server: Server) -> None:
     assert mail["smtputf8"] is True
 
 
+def test_a_non_ascii_address_without_smtputf8_on_the_server_fails_for_good() -> None:
+    handler, port = Scripted(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=False)
+    controller.start()
+    try:
+        with pytest.raises(PermanentSendError, match=r"SMTPUTF8.*josé@clientes\.test"):
+            send(session_for(port), "josé@clientes.test")
+        send(session_for(port), "jose@clientes.test")  # ASCII mail still goes
+    finally:
+        controller.stop()
+    assert [mail["to"] for mail in handler.accepted] == [["jose@clientes.test"]]
+
+
 def test_the_outbox_retries_a_temporary_refusal_later_and_gives_up_on_a_permanent_one(
     server: Server, tmp_path: Path
 ) -> None:

@@ -7,6 +7,7 @@ import functools
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -198,16 +199,28 @@ def next_reference(session: Session, prefix: str, year: int) -> str:
     return f"{scope}-{bumped:06d}"
 
 
-_FIND_MESSAGE = select(Message.id).where(Message.dedup_key == bindparam("key")).limit(1)
+_FIND_MESSAGE = (
+    select(Message.id, Message.incident_id, Message.content_hash)
+    .where(Message.dedup_key == bindparam("key"))
+    .limit(1)
+)
 
 
-def message_seen(session: Session, dedup_key: str) -> bool:
-    """Whether a mail with this deduplication key is already recorded, in the database or
-    among the session's rows not flushed yet (the pipeline flushes once per batch)."""
+@dataclass(frozen=True, slots=True)
+class SeenMessage:
+    id: int
+    incident_id: int | None
+    content_hash: str  # "" for rows recorded before migration 0010
+
+
+def seen_message(session: Session, dedup_key: str) -> SeenMessage | None:
+    """The recorded mail with this deduplication key, in the database or among the
+    session's rows not flushed yet (the pipeline flushes once per batch), or None."""
     if any(isinstance(row, Message) and row.dedup_key == dedup_key for row in session.new):
-        return True
+        session.flush()  # rare (a batch holding the same mail twice): give the row its id
     with session.no_autoflush:
-        return session.execute(_FIND_MESSAGE, {"key": dedup_key}).first() is not None
+        row = session.execute(_FIND_MESSAGE, {"key": dedup_key}).first()
+    return SeenMessage(row.id, row.incident_id, row.content_hash) if row is not None else None
 
 
 def find_thread_incident(

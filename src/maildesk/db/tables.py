@@ -110,6 +110,9 @@ class Message(Base):
     defects: Mapped[str] = mapped_column(Text, default="")
     size: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str] = mapped_column(String(64), default="")
+    # The mail without its trace headers: the same mail delivered twice keeps it, a different
+    # mail that reuses a Message-ID does not ("" on rows older than migration 0010).
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
     # The mail as it came, for the first mail of an incident: forwarded byte for byte to the
     # team that must solve it, also when that happens later (an unsure one, a reassignment).
     raw: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
@@ -202,7 +205,8 @@ class QuarantinedMail(Base):
     __tablename__ = "quarantine"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    # One row per mail on the server (twins with the same bytes each keep theirs).
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
     reason: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
     mailbox: Mapped[str] = mapped_column(String(200))
@@ -211,6 +215,48 @@ class QuarantinedMail(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # None when too large to keep
     created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_quarantine_mail"),)
+
+
+class DuplicateMail(Base):
+    """A mail judged a duplicate of one already recorded (``same-mail``), or a different mail
+    that reused a recorded Message-ID and was handled as new (``reused-message-id``)."""
+
+    __tablename__ = "duplicates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))  # same-mail / reused-message-id
+    mailbox: Mapped[str] = mapped_column(String(200))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    matched_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+    incident: Mapped[Incident | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("mailbox", "uidvalidity", "uid", "kind", name="uq_duplicates_mail"),
+    )
+
+
+class FailingAddress(Base):
+    """A client address our mail cannot reach (a bounce, or a permanent SMTP refusal): no
+    automatic reply goes to it until ``until``."""
+
+    __tablename__ = "failing_addresses"
+
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # bounce / smtp
+    detail: Mapped[str] = mapped_column(Text, default="")
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    first_failed_at: Mapped[datetime]
+    last_failed_at: Mapped[datetime]
+    failures: Mapped[int] = mapped_column(Integer, default=1)
+    until: Mapped[datetime] = mapped_column(index=True)
 
 
 class ReferenceCounter(Base):

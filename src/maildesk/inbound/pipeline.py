@@ -23,11 +23,16 @@ from maildesk.clock import Clock
 from maildesk.config import Config
 from maildesk.db import store
 from maildesk.db.lifecycle import change_status, record_event
-from maildesk.db.tables import Handoff, Incident, Message, QuarantinedMail
+from maildesk.db.tables import DuplicateMail, Handoff, Incident, Message, QuarantinedMail
 from maildesk.inbound.analysis import Analyser, Analysis
 from maildesk.inbound.loopguard import LOOP_HEADER, automatic_reason, reply_suppressed_reason
 from maildesk.inbound.parse import ParsedMail, UnparseableMail, parse_mail
-from maildesk.outbound.compose import OutgoingMail, compose_reply, queued_row
+from maildesk.outbound.compose import (
+    OutgoingMail,
+    UnwritableAddress,
+    compose_reply,
+    queued_row,
+)
 from maildesk.outbound.handoff import forward_followup, queue_handoff, relay_answer
 from maildesk.outbound.render import TemplateError, TemplateRenderer
 from maildesk.outbound.replycontext import IncidentFacts, reply_context
@@ -109,6 +114,31 @@ def _message_id_in(head: bytes) -> str | None:
 def dedup_key(mail: ParsedMail) -> str:
     """The same mail seen twice has the same key: its Message-ID, else its content."""
     return f"mid:{mail.message_id}" if mail.message_id else f"sha:{mail.sha256}"
+
+
+# What its author wrote, as opposed to what servers added on the way (Received, Delivered-To,
+# Authentication-Results…): the same mail delivered twice agrees on these and on the body.
+_AUTHOR_HEADERS = frozenset(
+    {b"from", b"sender", b"to", b"cc", b"subject", b"date", b"message-id", b"in-reply-to",
+     b"references", b"content-type", b"mime-version", b"content-transfer-encoding"}
+)  # fmt: skip
+_HEADER_BODY = re.compile(rb"\r?\n\r?\n")
+_FOLDED = re.compile(rb"\r?\n(?=[ \t])")
+
+
+def content_hash(raw: bytes) -> str:
+    """A hash of the author's headers and the body: equal for one mail delivered twice
+    (trace headers differ), different for another mail that reuses its Message-ID."""
+    parts = _HEADER_BODY.split(raw, maxsplit=1)
+    digest = hashlib.sha256()
+    for line in _FOLDED.sub(b" ", parts[0]).splitlines():
+        name, colon, value = line.partition(b":")
+        if colon and name.strip().lower() in _AUTHOR_HEADERS:
+            digest.update(name.strip().lower() + b":" + b" ".join(value.split()) + b"\n")
+    digest.update(b"\n")
+    if len(parts) > 1:
+        digest.update(parts[1].rstrip())
+    return digest.hexdigest()
 
 
 class Pipeline:
@@ -254,8 +284,22 @@ class Pipeline:
     def _handle_parsed(self, session: Session, prepared: _Prepared, mail: ParsedMail) -> Handled:
         inbound, now = prepared.inbound, prepared.now
         key = dedup_key(mail)
-        if store.message_seen(session, key):
+        content = content_hash(inbound.raw or b"")
+        seen = store.seen_message(session, key)
+        reused: store.SeenMessage | None = None
+        if seen is not None and seen.content_hash not in ("", content):
+            # Another mail under a Message-ID already recorded: a mail of its own.
+            reused, key = seen, f"{key}#{content[:16]}"
+            seen = store.seen_message(session, key)
+        if seen is not None:
+            session.add(self._duplicate("same-mail", inbound, mail, content, seen, now))
             return Handled(Outcome.DUPLICATE, f"seen:{key.split(':', 1)[0]}", mail.message_id)
+        if reused is not None:
+            session.add(self._duplicate("reused-message-id", inbound, mail, content, reused, now))
+            log.warning(
+                "a different mail reuses a recorded Message-ID: handled as a new mail",
+                extra={"message_id": mail.message_id, "uid": inbound.uid},
+            )
         references = REFERENCE_IN_SUBJECT.findall(mail.subject)
         thread_ids = (*mail.in_reply_to, *mail.references)
         thread = None
@@ -448,18 +492,35 @@ class Pipeline:
                 },
             )
             return 0
+        # Whatever goes wrong here, the incident stands; only the automatic answer is
+        # missing, with its reason on the incident and in the log.
         try:
             outgoing = self._compose(mail, incident, purpose, address, now)
-        except TemplateError as exc:
-            # The incident stands; only the automatic answer is missing, loudly.
-            record_event(session, incident, now, "maildesk", "no-reply", f"template error: {exc}")
-            log.error(
-                f"reply not composed: {exc}",
-                extra={"message_id": mail.message_id, "reference": incident.reference},
+        except (TemplateError, UnwritableAddress) as exc:
+            what = "template error" if isinstance(exc, TemplateError) else "address not writable"
+            return self._no_reply(session, mail, incident, now, f"{what}: {exc}")
+        except Exception as exc:  # a bug must cost the reply, never the incident
+            log.exception("reply composition failed", extra={"message_id": mail.message_id})
+            return self._no_reply(
+                session, mail, incident, now, f"composition failed: {type(exc).__name__}: {exc}"
             )
-            return 0
         session.add(queued_row(outgoing, purpose, now, incident))
         return 1
+
+    @staticmethod
+    def _no_reply(
+        session: Session, mail: ParsedMail, incident: Incident, now: datetime, reason: str
+    ) -> int:
+        record_event(session, incident, now, "maildesk", "no-reply", reason)
+        log.error(
+            "reply not composed",
+            extra={
+                "message_id": mail.message_id,
+                "reference": incident.reference,
+                "reason": reason,
+            },
+        )
+        return 0
 
     def _compose(
         self, mail: ParsedMail, incident: Incident, purpose: str, address: str, now: datetime
@@ -527,6 +588,27 @@ class Pipeline:
             last_client_message_at=now,
         )
 
+    @staticmethod
+    def _duplicate(
+        kind: str,
+        inbound: InboundMail,
+        mail: ParsedMail,
+        content: str,
+        matched: store.SeenMessage,
+        now: datetime,
+    ) -> DuplicateMail:
+        return DuplicateMail(
+            kind=kind,
+            mailbox=inbound.mailbox,
+            uidvalidity=inbound.uidvalidity,
+            uid=inbound.uid,
+            message_id=mail.message_id[:998] if mail.message_id else None,
+            content_hash=content,
+            matched_message_id=matched.id,
+            incident_id=matched.incident_id,
+            created_at=now,
+        )
+
     def _message(
         self,
         mail: ParsedMail,
@@ -559,6 +641,7 @@ class Pipeline:
             defects=", ".join(mail.defects),
             size=mail.raw_size,
             sha256=mail.sha256,
+            content_hash=content_hash(inbound.raw or b""),
             mailbox=inbound.mailbox,
             uidvalidity=inbound.uidvalidity,
             uid=inbound.uid,
@@ -576,7 +659,13 @@ class Pipeline:
     ) -> Handled:
         """Keep the whole mail in the quarantine table (once per content) and say why."""
         digest = sha256 or hashlib.sha256(inbound.raw or b"").hexdigest()
-        exists = session.query(QuarantinedMail.id).filter_by(sha256=digest).first()
+        # One row per mail on the server: byte-identical twins each keep theirs (and are
+        # each left on the server); only this same mail seen again adds nothing.
+        exists = (
+            session.query(QuarantinedMail.id)
+            .filter_by(mailbox=inbound.mailbox, uidvalidity=inbound.uidvalidity, uid=inbound.uid)
+            .first()
+        )
         if exists is None:
             session.add(
                 QuarantinedMail(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -25,6 +26,34 @@ CRLF = "\r\n"
 # ("=?utf-8?b?" + 52 + "?="), so that "Subject: " and the first word fit in 78.
 _WORD_BYTES = 39  # 52 base64 characters
 _PLAIN_HEADER_LIMIT = 76  # longer ASCII values are encoded too, which folds them
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+class UnwritableAddress(ValueError):
+    """An address no reply can carry (no domain, a domain IDNA refuses, spaces…)."""
+
+
+def writable_address(address: str) -> str:
+    """``address`` as a reply carries it: the domain in its ASCII (IDNA) form; a non-ASCII
+    local part stays UTF-8, which the outbox sends only over SMTPUTF8 (RFC 6531).
+
+    Raises ``UnwritableAddress`` with the reason."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not local or not domain:
+        raise UnwritableAddress(f"not an address: {address!r}")
+    if any(c.isspace() or c in '<>"(),;:\\[]' or ord(c) < 32 for c in address):
+        raise UnwritableAddress(f"characters an address cannot hold: {address!r}")
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise UnwritableAddress(f"domain not valid IDNA: {domain!r} ({exc})") from exc
+    domain = domain.lower()
+    if len(domain) > 253 or not all(_DNS_LABEL.fullmatch(x) for x in domain.split(".")):
+        raise UnwritableAddress(f"not a domain name: {domain!r}")
+    return f"{local}@{domain}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +133,10 @@ def compose_reply(
     now: datetime,
     zone: tzinfo,
 ) -> OutgoingMail:
-    """An automatic answer (RFC 3834) in the client's thread, carrying the reference."""
+    """An automatic answer (RFC 3834) in the client's thread, carrying the reference.
+
+    Raises ``UnwritableAddress`` when ``to_address`` cannot be written."""
+    to_address = writable_address(to_address)
     subject = rendered.subject
     if f"[{reference}]" not in subject:
         subject = f"{subject} [{reference}]"
@@ -268,7 +300,7 @@ def _automatic_mail(
         + f"--{boundary}{CRLF}"
         + _text_part("text/html", rendered.html)
         + f"--{boundary}--{CRLF}"
-    ).encode("ascii")
+    ).encode("utf-8")  # ASCII but for a non-ASCII address (RFC 6532, sent with SMTPUTF8)
     return OutgoingMail(message_id, sender_address, recipients, raw)
 
 

@@ -24,6 +24,7 @@ from maildesk.db.store import Database
 from maildesk.db.tables import Handoff, Incident, Message
 from maildesk.outbound.compose import (
     OutgoingMail,
+    UnwritableAddress,
     compose_forward,
     compose_notice,
     compose_reply,
@@ -194,21 +195,25 @@ def relay_answer(
     last = client_mails[-1] if client_mails else None
     first_id = client_mails[0].message_id if client_mails else None
     language = incident.language
-    outgoing = compose_reply(
-        rendered=renderer.render(
-            "relay", language, relay_context(config, incident, team, answer, language)
-        ),
-        sender_name=config.company.display_name,
-        sender_address=config.company.support_address,
-        to_address=incident.client_address,
-        to_name=incident.client_name,
-        reference=incident.reference,
-        language=language,
-        in_reply_to=last.message_id if last is not None else None,
-        references=tuple(i for i in (first_id,) if i),
-        now=now,
-        zone=config.schedule.zone,
-    )
+    try:
+        outgoing = compose_reply(
+            rendered=renderer.render(
+                "relay", language, relay_context(config, incident, team, answer, language)
+            ),
+            sender_name=config.company.display_name,
+            sender_address=config.company.support_address,
+            to_address=incident.client_address,
+            to_name=incident.client_name,
+            reference=incident.reference,
+            language=language,
+            in_reply_to=last.message_id if last is not None else None,
+            references=tuple(i for i in (first_id,) if i),
+            now=now,
+            zone=config.schedule.zone,
+        )
+    except UnwritableAddress as exc:  # the team's answer stays on the incident
+        record_event(session, incident, now, "maildesk", "no-reply", f"relay not sent: {exc}")
+        return 0
     session.add(queued_row(outgoing, "relay", now, incident))
     record_event(session, incident, now, "maildesk", "relay", f"{team}'s answer to the client")
     return 1

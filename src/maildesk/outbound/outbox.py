@@ -92,7 +92,13 @@ class AiosmtplibSession:
                     await self._drop()
                     self._client = client = await self._connect()
             addresses = [mail_from, *recipients, *([copy_to] if copy_to else [])]
-            options = ["SMTPUTF8"] if any(not a.isascii() for a in addresses) else []
+            wide = [a for a in addresses if not a.isascii()]
+            if wide and not client.supports_extension("smtputf8"):
+                # Retrying the same server will not help; the incident keeps the reason.
+                raise PermanentSendError(
+                    f"the server does not offer SMTPUTF8, which the address {wide[0]} needs"
+                )
+            options = ["SMTPUTF8"] if wide else []
             await client.mail(mail_from, options=options, encoding="utf-8")
             refused: list[aiosmtplib.SMTPRecipientRefused] = []
             for recipient in recipients:
