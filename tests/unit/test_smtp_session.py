@@ -19,7 +19,12 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from maildesk.config import SmtpConfig
-from maildesk.outbound.outbox import AiosmtplibSession, PermanentSendError, TransientSendError
+from maildesk.outbound.outbox import (
+    AiosmtplibSession,
+    PermanentSendError,
+    ServerUnavailable,
+    TransientSendError,
+)
 
 
 @dataclass
@@ -65,10 +70,10 @@ class Server:
 
     def restart(self) -> None:
         self.controller.stop()
-        self.controller = start(self.handler, self.port)
+        self.controller = start_server(self.handler, self.port)
 
 
-def start(handler: Scripted, port: int) -> Controller:
+def start_server(handler: Scripted, port: int) -> Controller:
     controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
     controller.start()
     return controller
@@ -77,7 +82,7 @@ def start(handler: Scripted, port: int) -> Controller:
 @pytest.fixture
 def server() -> Iterator[Server]:
     handler, port = Scripted(), free_port()
-    running = Server(handler, port, start(handler, port))
+    running = Server(handler, port, start_server(handler, port))
     yield running
     running.controller.stop()
 
@@ -277,3 +282,107 @@ def test_the_outbox_retries_a_temporary_refusal_later_and_gives_up_on_a_permanen
     assert drain() == (1, 0, 0)
     assert [m["to"] for m in server.handler.accepted] == [["later@clientes.test"]]
     database.dispose()
+
+
+class Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def outbox_lines() -> Iterator[list[logging.LogRecord]]:
+    """Every record the outbox logs, once each (its own handler on its own logger)."""
+    logger, kept = logging.getLogger("maildesk.outbox"), Kept()
+    level = logger.level
+    logger.addHandler(kept)
+    logger.setLevel(logging.DEBUG)
+    yield kept.records
+    logger.removeHandler(kept)
+    logger.setLevel(level)
+
+
+def test_an_outage_is_said_once_counts_no_attempt_and_its_end_is_said_once(
+    tmp_path: Path, outbox_lines: list[logging.LogRecord]
+) -> None:
+    from sqlalchemy import select
+
+    from maildesk.clock import FrozenClock
+    from maildesk.db.store import Database
+    from maildesk.db.tables import OutboxItem
+    from maildesk.outbound.outbox import OutboxSender
+
+    database = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
+    database.migrate()
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with database.session() as session:
+        for number in range(120):
+            to = f"c{number}@clientes.test"
+            session.add(
+                OutboxItem(purpose="ack", message_id=f"m{number}@maildesk.test",
+                           mail_from="soporte@maildesk.test", recipients=to,
+                           raw=raw_mail(to=to), status="queued", attempts=0,
+                           next_attempt_at=start, created_at=start)
+            )  # fmt: skip
+    handler, port = Scripted(), free_port()  # nothing listens there yet
+    config = SmtpConfig(host="127.0.0.1", port=port, security="none", connections=2,
+                        backoff_initial_seconds=2, backoff_max_seconds=8)  # fmt: skip
+    clock = FrozenClock(start)
+    sender = OutboxSender(database, config, lambda: AiosmtplibSession(config, ""), clock)
+
+    async def drain() -> tuple[int, int, int]:
+        result = await sender.drain()
+        return result.sent, result.retried, result.failed
+
+    async def outage_then_return() -> list[tuple[int, int, int]]:
+        results = [await drain()]  # the server is down: said once
+        results.append(await drain())  # within the backoff: nothing is tried
+        for _ in range(6):  # 20 s of retries, each one failing quietly
+            clock.advance(timedelta(seconds=8))
+            results.append(await drain())
+        controller = start_server(handler, port)
+        try:
+            clock.advance(timedelta(seconds=8))
+            results.append(await drain())
+        finally:
+            await sender.close()
+            controller.stop()
+        return results
+
+    results = asyncio.run(outage_then_return())
+
+    assert results[1] == (0, 0, 0)
+    assert all(sent == 0 for sent, _, _ in results[:-1])
+    assert results[-1] == (120, 0, 0)
+    assert len(handler.accepted) == 120
+    with database.session() as session:
+        rows = list(session.scalars(select(OutboxItem)))
+        assert {(r.status, r.attempts) for r in rows} == {("sent", 1)}  # no attempt burnt
+    lines = outbox_lines
+    down = [r.getMessage() for r in lines if r.levelno >= logging.WARNING]
+    assert len(down) == 1
+    assert f"127.0.0.1:{port} cannot take mail" in down[0] and "120 mail(s) wait" in down[0]
+    back = [r.getMessage() for r in lines if "answers again" in r.getMessage()]
+    assert len(back) == 1 and "after 56 s down (7 failed attempt(s))" in back[0]
+    database.dispose()
+
+
+def test_a_refused_login_fails_no_mail_for_good() -> None:
+    from aiosmtpd.smtp import AuthResult
+
+    handler, port = Scripted(), free_port()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, auth_require_tls=False,
+        authenticator=lambda *args: AuthResult(success=False, handled=False),
+    )  # fmt: skip
+    controller.start()
+    config = SmtpConfig(host="127.0.0.1", port=port, security="none", username="soporte")
+    try:
+        with pytest.raises(ServerUnavailable, match="login refused for 'soporte': 535"):
+            send(AiosmtplibSession(config, "wrong"), "c@clientes.test")
+    finally:
+        controller.stop()
+    assert handler.accepted == []

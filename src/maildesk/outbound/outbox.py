@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, cast
 
 import aiosmtplib
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 
 from maildesk.clock import Clock
 from maildesk.config import SmtpConfig
@@ -30,6 +30,11 @@ log = logging.getLogger("maildesk.outbox")
 
 class TransientSendError(Exception):
     """Worth retrying later: connection refused, timeout, 4xx."""
+
+
+class ServerUnavailable(TransientSendError):
+    """The server, not this mail: no connection, a dropped one, a timeout, 421. The whole
+    outbox waits (one backoff for all rows, no attempt counted against any row)."""
 
 
 class PermanentSendError(Exception):
@@ -121,14 +126,23 @@ class AiosmtplibSession:
             self._used = time.monotonic()
         except (PermanentSendError, TransientSendError):
             raise
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            # Wrong credentials fail every mail alike: the server's matter, not the mails'.
+            await self._drop()
+            raise ServerUnavailable(
+                f"login refused for {self._config.username!r}: {exc.code} {exc.message}; "
+                "check smtp.username and the password"
+            ) from exc
         except aiosmtplib.SMTPResponseException as exc:
             await self._drop()
             if 500 <= exc.code < 600:
                 raise PermanentSendError(f"{exc.code} {exc.message}") from exc
+            if exc.code == 421:  # the server is closing the channel: not about this mail
+                raise ServerUnavailable(f"{exc.code} {exc.message}") from exc
             raise TransientSendError(f"{exc.code} {exc.message}") from exc
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             await self._drop()
-            raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+            raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if refused:  # some recipients refused, others accepted: the mail left
             log.warning("some recipients refused", extra={"refused": str(refused)})
 
@@ -167,6 +181,15 @@ class DrainResult:
     failed: int
 
 
+@dataclass(slots=True)
+class Outage:
+    """The SMTP server has been unreachable since ``since``; the next try is at ``retry_at``."""
+
+    since: datetime
+    failures: int
+    retry_at: datetime
+
+
 def backoff_delay(attempts: int, config: SmtpConfig) -> timedelta:
     """Exponential: initial, 2×, 4× … capped at the maximum."""
     seconds = config.backoff_initial_seconds * (2 ** max(0, attempts - 1))
@@ -192,6 +215,7 @@ class OutboxSender:
         self._pool: list[SmtpSession] = []
         self.totals = DrainResult(0, 0, 0)  # over this sender's lifetime
         self._last_used: datetime | None = None
+        self.outage: Outage | None = None
 
     # --- database steps (blocking, run in a thread) ---------------------------------
 
@@ -297,9 +321,56 @@ class OutboxSender:
 
     # --- sending ---------------------------------------------------------------------
 
+    def _waiting(self) -> tuple[int, datetime | None]:
+        """How many rows wait to be sent, and since when the oldest."""
+        with self._db.session() as session:
+            row = session.execute(
+                select(func.count(), func.min(OutboxItem.created_at)).where(
+                    OutboxItem.status.in_(("queued", "sending"))
+                )
+            ).one()
+        return int(row[0]), row[1]
+
+    async def _server_failed(self, error: str) -> None:
+        """Said once when an outage starts; after that only its end is worth a line."""
+        now = self._clock.now()
+        server = f"{self._config.host}:{self._config.port}"
+        if self.outage is None:
+            self.outage = Outage(now, 1, now + backoff_delay(1, self._config))
+            count, oldest = await asyncio.to_thread(self._waiting)
+            since = f", the oldest since {oldest:%Y-%m-%d %H:%M:%S} UTC" if oldest else ""
+            log.warning(
+                f"SMTP server {server} cannot take mail: {error}; {count} mail(s) wait{since}; "
+                f"retrying every {self._config.backoff_initial_seconds:g}–"
+                f"{self._config.backoff_max_seconds:g} s, its return will be logged",
+                extra={"server": server, "error": error, "waiting": count},
+            )
+            return
+        if now < self.outage.retry_at:
+            return  # another connection of the same round: one failed attempt, not two
+        self.outage.failures += 1
+        self.outage.retry_at = now + backoff_delay(self.outage.failures, self._config)
+        log.debug(f"SMTP server {server} still cannot take mail: {error}")
+
+    async def _server_answered(self) -> None:
+        if self.outage is None:
+            return
+        outage, self.outage = self.outage, None
+        down = (self._clock.now() - outage.since).total_seconds()
+        count, _ = await asyncio.to_thread(self._waiting)
+        server = f"{self._config.host}:{self._config.port}"
+        log.info(
+            f"SMTP server {server} answers again after {down:.0f} s down "
+            f"({outage.failures} failed attempt(s)); {count} mail(s) still to send",
+            extra={"server": server, "down_seconds": round(down, 1), "waiting": count},
+        )
+
     async def drain(self) -> DrainResult:
-        """Send everything due now; returns what happened."""
+        """Send everything due now; returns what happened. While the server is unreachable,
+        nothing is claimed until the outage's next try."""
         sent = retried = failed = 0
+        if self.outage is not None and self._clock.now() < self.outage.retry_at:
+            return DrainResult(0, 0, 0)
         batch_size = 50 * self._config.connections
         while True:
             claimed = await asyncio.to_thread(self._claim, batch_size)
@@ -368,6 +439,15 @@ class OutboxSender:
             }
             try:
                 await session.send(item.mail_from, item.recipients, item.raw, self._copy_to)
+            except ServerUnavailable as exc:
+                # Not this mail's fault: it and the rest go back unchanged, the whole
+                # outbox waits for the server (one line when it goes, one when it is back).
+                await asyncio.to_thread(self._unclaim, item)
+                while not queue.empty():
+                    await asyncio.to_thread(self._unclaim, queue.get_nowait())
+                await self._server_failed(str(exc))
+                retried += 1
+                continue
             except (TransientSendError, PermanentSendError) as exc:
                 permanent = isinstance(exc, PermanentSendError)
                 state = await asyncio.to_thread(self._mark_failed, item, str(exc), permanent)
@@ -383,6 +463,8 @@ class OutboxSender:
                         rest = queue.get_nowait()
                         await asyncio.to_thread(self._unclaim, rest)
                 continue
+            if self.outage is not None:
+                await self._server_answered()
             accepted.append((item, self._clock.now()))
             log.info("reply sent", extra=extra)
         return retried, failed
@@ -403,6 +485,8 @@ class OutboxSender:
                 await self.drain()
                 timeout = self._config.poll_interval_seconds
                 due = await asyncio.to_thread(self.next_due)
+                if self.outage is not None:
+                    due = max(due, self.outage.retry_at) if due else self.outage.retry_at
                 if due is not None:
                     timeout = min(timeout, max(0.0, (due - self._clock.now()).total_seconds()))
             except Exception:
