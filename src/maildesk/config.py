@@ -371,6 +371,14 @@ class Logging(_Section):
     format: Literal["json", "text"] = "text"
 
 
+class MetricsConfig(_Section):
+    """Prometheus metrics on a local port (off by default: nothing listens unless asked)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=1, le=65535)
+
+
 class Config(_Section):
     imap: ImapConfig
     smtp: SmtpConfig
@@ -383,6 +391,7 @@ class Config(_Section):
     priority: PriorityConfig = PriorityConfig()
     kinds: tuple[IncidentKind, ...]
     logging: Logging = Logging()
+    metrics: MetricsConfig = MetricsConfig()
     digest: DigestConfig = DigestConfig()
     escalation: EscalationConfig = EscalationConfig()
     templates_dir: Path = PACKAGE / "templates"  # the ones shipped inside maildesk

@@ -475,3 +475,72 @@ def test_crash_around_a_forward_sends_it_to_the_team_exactly_once(
     mail.wait_until_delivered()
     assert mail.message_count(TECHNICAL) == 1  # the forward, once
     assert mail.message_count(client) == 1  # the acknowledgement, once
+
+
+def test_status_and_metrics_show_what_the_running_daemon_does(
+    mail: MailStack,
+    stack_config: Config,
+    daemon_process: Callable[[], subprocess.Popen[bytes]],
+    tmp_path: Path,
+) -> None:
+    import json
+    import re
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config_path = tmp_path / "maildesk.toml"
+    text = config_path.read_text()
+    text = re.sub(r"(?m)^(\[metrics\][^\[]*?)^enabled = false", r"\1enabled = true", text)
+    text = re.sub(r"(?m)^port = 9464", f"port = {port}", text)
+    config_path.write_text(text)
+
+    def status(*extra: str) -> tuple[int, str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "maildesk.cli", "--config", str(config_path), "status",
+             *extra],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        return done.returncode, done.stdout + done.stderr
+
+    proc = daemon_process()
+    wait_for("IDLE", lambda: "mode=idle" in log_text(tmp_path))
+    sender = "cliente3@clientes.test"
+    mail.deliver(
+        client_mail(sender, "Datáfono", "El datáfono no está configurado.").as_bytes(),
+        to=SUPPORT,
+        mail_from=sender,
+    )
+    mail.wait_for_messages(sender, 1, timeout=20)
+    wait_for("the reply recorded as sent", lambda: "reply sent" in log_text(tmp_path))
+
+    code, out = status("--json")
+    assert code == 0, out
+    report = json.loads(out)
+    assert report["running"] is True
+    roles = {p["role"]: p for p in report["processes"]}
+    assert roles["intake"]["state"] == "idle" and not roles["intake"]["stale"]
+    wait_for(
+        "the intake's last event in its heartbeat",
+        lambda: "1 mail(s) handled" in status("--json", "--no-imap")[1],
+        timeout=15,
+    )
+    assert (report["inbox_waiting"], report["inbox_source"]) == (0, "server")
+    assert report["outbox"].get("sent") == 1 and report["outbox_oldest_unsent"] is None
+    assert report["quarantined"] == 0 and report["duplicates_today"] == 0
+    assert report["model_version"].startswith("20") and "sha256:" in report["model_version"]
+
+    scraped = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
+    metrics = scraped.decode()
+    assert "maildesk_up 1.0" in metrics
+    assert 'maildesk_mails_handled_total{outcome="new_incident"} 1.0' in metrics
+    assert 'maildesk_outbox_rows{status="sent"} 1.0' in metrics
+    assert "maildesk_inbox_waiting" not in metrics or "maildesk_inbox_waiting 0.0" in metrics
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    code, out = status("--no-imap")
+    assert code == 1  # no intake alive: a monitoring check turns red
+    assert "intake  stopped" in out and "maildesk stopped" in out

@@ -243,6 +243,22 @@ class DuplicateMail(Base):
     )
 
 
+class DaemonHeartbeat(Base):
+    """What one daemon process (intake or sender) last did, for ``maildesk status`` and the
+    metrics of another process; written on a change of state and at least every minute."""
+
+    __tablename__ = "daemon_heartbeats"
+
+    worker: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid:role
+    role: Mapped[str] = mapped_column(String(16))  # intake / sender
+    state: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(Text, default="")
+    event_at: Mapped[datetime]
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
 class FailingAddress(Base):
     """A client address our mail cannot reach (a bounce, or a permanent SMTP refusal): no
     automatic reply goes to it until ``until``."""

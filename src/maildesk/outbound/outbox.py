@@ -22,6 +22,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 
 from maildesk.clock import Clock
 from maildesk.config import SmtpConfig
+from maildesk.db.heartbeat import Heartbeat
 from maildesk.db.store import Database
 from maildesk.db.tables import Incident, OutboxItem
 
@@ -216,6 +217,7 @@ class OutboxSender:
         self.totals = DrainResult(0, 0, 0)  # over this sender's lifetime
         self._last_used: datetime | None = None
         self.outage: Outage | None = None
+        self.heartbeat: Heartbeat | None = None  # set by the daemon: what status shows
 
     # --- database steps (blocking, run in a thread) ---------------------------------
 
@@ -339,6 +341,8 @@ class OutboxSender:
             self.outage = Outage(now, 1, now + backoff_delay(1, self._config))
             count, oldest = await asyncio.to_thread(self._waiting)
             since = f", the oldest since {oldest:%Y-%m-%d %H:%M:%S} UTC" if oldest else ""
+            if self.heartbeat is not None:
+                self.heartbeat.note("unavailable", f"SMTP server {server}: {error}")
             log.warning(
                 f"SMTP server {server} cannot take mail: {error}; {count} mail(s) wait{since}; "
                 f"retrying every {self._config.backoff_initial_seconds:g}–"
@@ -359,6 +363,8 @@ class OutboxSender:
         down = (self._clock.now() - outage.since).total_seconds()
         count, _ = await asyncio.to_thread(self._waiting)
         server = f"{self._config.host}:{self._config.port}"
+        if self.heartbeat is not None:
+            self.heartbeat.note("sending", f"SMTP server {server} back after {down:.0f} s")
         log.info(
             f"SMTP server {server} answers again after {down:.0f} s down "
             f"({outage.failures} failed attempt(s)); {count} mail(s) still to send",
@@ -482,7 +488,13 @@ class OutboxSender:
         while not stop.is_set():
             wake.clear()
             try:
-                await self.drain()
+                result = await self.drain()
+                if self.heartbeat is not None:
+                    if result.sent:
+                        state = "sending" if self.outage is None else "unavailable"
+                        self.heartbeat.note(state, f"{result.sent} mail(s) sent")
+                    else:
+                        await asyncio.to_thread(self.heartbeat.alive)
                 timeout = self._config.poll_interval_seconds
                 due = await asyncio.to_thread(self.next_due)
                 if self.outage is not None:

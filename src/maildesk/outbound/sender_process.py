@@ -18,6 +18,7 @@ from typing import Any
 
 from maildesk.clock import Clock
 from maildesk.config import Config
+from maildesk.db.heartbeat import Heartbeat
 from maildesk.db.store import Database
 from maildesk.outbound.outbox import AiosmtplibSession, DrainResult, OutboxSender
 
@@ -107,8 +108,10 @@ def _child_main(
         clock,
         config.copy_to,
     )
+    sender.heartbeat = Heartbeat(database, clock, "sender")
     try:
         totals = asyncio.run(_serve(sender, reader.fileno()))
+        sender.heartbeat.note("stopped", "sender stopped")
     finally:
         database.dispose()
     results.put((totals.sent, totals.retried, totals.failed))

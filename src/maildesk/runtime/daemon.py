@@ -17,6 +17,7 @@ from datetime import datetime
 from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
 from maildesk.config import Config, ConfigError
+from maildesk.db.heartbeat import Heartbeat
 from maildesk.db.store import Database
 from maildesk.inbound.language import load_model as load_language_model
 from maildesk.inbound.pipeline import Pipeline
@@ -27,6 +28,7 @@ from maildesk.outbound.samples import check_templates
 from maildesk.outbound.sender_process import SenderProcess
 from maildesk.runtime.intake import ImapMailbox, IntakeRunner, IntakeStats
 from maildesk.runtime.jobs import ScheduledJobs
+from maildesk.runtime.metrics import serve_metrics
 from maildesk.runtime.retention import CopyRetention
 from maildesk.runtime.wiring import default_triager
 from maildesk.schedule import build_calendar
@@ -109,7 +111,9 @@ class Daemon:
         self._runner: IntakeRunner | None = None
         self.jobs: ScheduledJobs | None = None  # while run() runs
 
-    def _runner_for(self, wake: Callable[[], object]) -> IntakeRunner:
+    def _runner_for(
+        self, wake: Callable[[], object], heartbeat: Heartbeat | None = None
+    ) -> IntakeRunner:
         config = self.parts.config
         interrupted = InterruptedSends(
             self.parts.database,
@@ -133,6 +137,7 @@ class Daemon:
             on_committed=wake,
             interrupted=interrupted,
             retention=retention,
+            heartbeat=heartbeat,
         )
 
     def _sender_process(self) -> SenderProcess | None:
@@ -206,7 +211,11 @@ class Daemon:
         wake_sender = (
             process.wake if process is not None else lambda: loop.call_soon_threadsafe(wake.set)
         )
-        self._runner = runner = self._runner_for(wake_sender)
+        heartbeat = Heartbeat(self.parts.database, self.parts.clock, "intake")
+        await asyncio.to_thread(heartbeat.forget_old)
+        if process is None:
+            self.parts.sender.heartbeat = Heartbeat(self.parts.database, self.parts.clock, "sender")
+        self._runner = runner = self._runner_for(wake_sender, heartbeat)
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.request_stop)
@@ -221,17 +230,39 @@ class Daemon:
             sender = asyncio.ensure_future(self.parts.sender.run(stop, wake))
         else:
             sender = asyncio.ensure_future(self._watch(process, stop))
+        beating = asyncio.ensure_future(self._beat(heartbeat, stop))
+        metrics = serve_metrics(
+            self.parts.database,
+            self.parts.config,
+            self.parts.clock,
+            lambda: dict(runner.stats.outcomes),
+        )
         await stop.wait()
         log.info("stopping: finishing the mail in hand")
         jobs.stop()
         runner.stop()
-        await asyncio.gather(intake, sender)
+        await asyncio.gather(intake, sender, beating)
+        if metrics is not None:
+            await asyncio.to_thread(metrics.shutdown)
         if process is not None:
             await asyncio.to_thread(process.stop)
+        for beat in (heartbeat, self.parts.sender.heartbeat if process is None else None):
+            if beat is not None:
+                await asyncio.to_thread(beat.note, "stopped", "maildesk stopped")
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
         log.info("maildesk stopped")
+
+    @staticmethod
+    async def _beat(heartbeat: Heartbeat, stop: asyncio.Event) -> None:
+        """Notes held back by the throttle are written within 5 s; a quiet daemon (IDLE for
+        half an hour) still shows it lives."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=5.0)
+            if not stop.is_set():
+                await asyncio.to_thread(heartbeat.alive)
 
     @staticmethod
     async def _watch(process: SenderProcess, stop: asyncio.Event) -> None:

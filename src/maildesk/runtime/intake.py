@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 
 from maildesk.config import ImapConfig
 from maildesk.db import store
+from maildesk.db.heartbeat import Heartbeat
 from maildesk.db.tables import QuarantinedMail
 from maildesk.inbound.loopguard import LOOP_HEADER
 from maildesk.inbound.pipeline import Handled, InboundMail, Outcome, Pipeline
@@ -217,8 +218,9 @@ class ImapMailbox:
             criteria += ["NOT", "KEYWORD", HANDLED_KEYWORD]
         return [uid for uid in self.client.search(criteria) if uid <= last_uid]
 
-    def wait_for_news(self, seconds: float, stop: threading.Event) -> None:
-        """Block until the server reports a change, ``seconds`` pass, or ``stop`` is set."""
+    def wait_for_news(self, seconds: float, stop: threading.Event) -> bool:
+        """Block until the server reports a change, ``seconds`` pass, or ``stop`` is set;
+        whether the server reported a change (always False when polling)."""
         if self._config.idle and self.supports_idle():
             client = self.client
             client.idle()
@@ -228,7 +230,7 @@ class ImapMailbox:
                     # Mail is streaming in: let a burst gather for a moment, so that intake
                     # reads it in one round rather than one round per message.
                     client.idle_check(timeout=BURST_GATHER_SECONDS)
-                    return
+                    return True
                 deadline = time.monotonic() + seconds
                 quick_empty = 0
                 while not stop.is_set() and time.monotonic() < deadline:
@@ -238,7 +240,7 @@ class ImapMailbox:
                         ended = True
                         raise ConnectionError(f"server ended the session: {responses}")
                     if any(_is_news(r) for r in responses):
-                        return
+                        return True
                     # A dead socket reads as "ready, nothing there" at once, forever.
                     quick_empty = quick_empty + 1 if time.monotonic() - started < 0.05 else 0
                     if quick_empty >= 20:
@@ -250,6 +252,7 @@ class ImapMailbox:
         else:
             stop.wait(seconds)
             self.client.noop()
+        return False
 
 
 def _take_reported_changes(client: IMAPClient) -> bool:
@@ -305,6 +308,7 @@ class IntakeRunner:
         interrupted: InterruptedSends | None = None,
         retention: CopyRetention | None = None,
         sleep: Callable[[float], bool] | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self._config = config
         self._factory = mailbox_factory
@@ -316,6 +320,11 @@ class IntakeRunner:
         self.stop_event = threading.Event()
         self._sleep = sleep or self.stop_event.wait
         self.stats = IntakeStats()
+        self._heartbeat = heartbeat
+
+    def _note(self, state: str, event: str, **facts: object) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.note(state, event, **facts)
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -366,23 +375,30 @@ class IntakeRunner:
                 log.info(
                     "connected to mailbox", extra={"folder": self._config.folder, "mode": mode}
                 )
+                self._note(mode, f"connected to {self._server} ({mode})")
                 delay = self._config.reconnect_initial_seconds
                 while not self.stop_event.is_set():
+                    before = self.stats.total
                     self._drain(mailbox, mailbox.select())
                     self._after_round(mailbox)
+                    if self.stats.total != before:
+                        self._note(mode, f"{self.stats.total - before} mail(s) handled")
                     wait = (
                         self._config.idle_renew_seconds
                         if mode == "idle"
                         else self._config.poll_interval_seconds
                     )
-                    mailbox.wait_for_news(self._until_next_lease(wait), self.stop_event)
+                    if mailbox.wait_for_news(self._until_next_lease(wait), self.stop_event):
+                        self._note(mode, "new mail reported by the server (IDLE)")
             except LoginError as exc:
                 # Wrong credentials will not fix themselves quickly: say so, retry slowly.
                 delay = self._config.reconnect_max_seconds
                 log.error(
                     f"IMAP login refused for {self._config.username} on {self._config.host}: "
-                    f"{exc}; check imap.username and the password; retrying in {delay:.0f} s"
+                    f"{exc}; check imap.username and the password; retrying in {delay:.0f} s",
+                    extra={"server": self._server, "username": self._config.username},
                 )
+                self._note("login-refused", f"login refused: {exc}")
                 self._sleep(delay)
             except CONNECTION_ERRORS as exc:
                 failures += 1
@@ -390,8 +406,11 @@ class IntakeRunner:
                     f"IMAP server {self._server} unreachable: {type(exc).__name__}: {exc}; "
                     f"retrying with backoff (next in {delay:.1f} s, at most every "
                     f"{self._config.reconnect_max_seconds:.0f} s)"
-                    + ("; its return will be logged" if failures == 1 else "")
+                    + ("; its return will be logged" if failures == 1 else ""),
+                    extra={"server": self._server, "error": f"{type(exc).__name__}: {exc}"},
                 )
+                if failures == 1:
+                    self._note("unreachable", f"unreachable: {type(exc).__name__}: {exc}")
                 self._sleep(delay)
                 delay = min(delay * 2, self._config.reconnect_max_seconds)
             except OperationalError as exc:
@@ -420,6 +439,10 @@ class IntakeRunner:
                         "recognised by Message-ID)",
                         extra={"old": checkpoint.uidvalidity, "new": state.uidvalidity},
                     )
+        if self._heartbeat is not None:
+            self._heartbeat.facts(
+                last_uid=last_uid, inbox_exists=state.exists, inbox_uidnext=state.uidnext
+            )
         self._finish_interrupted(mailbox, state, last_uid)
         while not self.stop_event.is_set():
             uids = mailbox.uids_after(last_uid)[: self._config.fetch_batch]
@@ -443,6 +466,10 @@ class IntakeRunner:
             mailbox.mark_quarantined(quarantined_uids)
             mailbox.mark_handled(handled_uids)
             last_uid = uids[-1]
+            if self._heartbeat is not None:
+                self._heartbeat.facts(
+                    last_uid=last_uid, inbox_exists=state.exists, inbox_uidnext=state.uidnext
+                )
 
     def _after_round(self, mailbox: ImapMailbox) -> None:
         """After a round (copies in the INBOX are read by now): the sends a crash
@@ -482,3 +509,31 @@ class IntakeRunner:
         if finish:
             log.info("marking mail handled before an interruption", extra={"count": len(finish)})
             mailbox.mark_handled(finish)
+
+
+def waiting_above(config: ImapConfig, password: str, last_uid: int) -> int:
+    """How many mails the folder holds above ``last_uid``, looked at read-only (``maildesk
+    status``). Raises ``MailboxUnreachable`` with one line naming the server."""
+    server = f"{config.host}:{config.port}"
+    try:
+        client = IMAPClient(
+            config.host,
+            port=config.port,
+            ssl=config.security == "ssl",
+            timeout=min(config.timeout_seconds, 10.0),
+        )
+    except CONNECTION_ERRORS as exc:
+        raise MailboxUnreachable(f"cannot reach {server}: {type(exc).__name__}: {exc}") from None
+    try:
+        if config.security == "starttls":
+            client.starttls()
+        client.login(config.username, password)
+        client.select_folder(config.folder, readonly=True)
+        return sum(1 for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+    except LoginError as exc:
+        raise MailboxUnreachable(f"login refused on {server}: {exc}") from None
+    except CONNECTION_ERRORS as exc:
+        raise MailboxUnreachable(f"{server}: {type(exc).__name__}: {exc}") from None
+    finally:
+        with contextlib.suppress(Exception):
+            client.logout()

@@ -1,5 +1,5 @@
 """duplicates recorded, one quarantine row per mail on the server, failing client addresses,
-and each message's content hash
+each message's content hash, and the daemons' heartbeats
 
 Revision ID: 0010
 Revises: 0009
@@ -63,9 +63,23 @@ def upgrade() -> None:
         sa.Column("until", sa.DateTime(), nullable=False),
     )
     op.create_index("ix_failing_addresses_until", "failing_addresses", ["until"])
+    op.create_table(
+        "daemon_heartbeats",
+        sa.Column("worker", sa.String(200), primary_key=True),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("state", sa.String(32), nullable=False),
+        sa.Column("event", sa.Text(), nullable=False),
+        sa.Column("event_at", sa.DateTime(), nullable=False),
+        sa.Column("started_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("facts", sa.JSON(), nullable=True),
+    )
+    op.create_index("ix_daemon_heartbeats_updated_at", "daemon_heartbeats", ["updated_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_daemon_heartbeats_updated_at", table_name="daemon_heartbeats")
+    op.drop_table("daemon_heartbeats")
     op.drop_index("ix_failing_addresses_until", table_name="failing_addresses")
     op.drop_table("failing_addresses")
     op.drop_index("ix_duplicates_created_at", table_name="duplicates")
