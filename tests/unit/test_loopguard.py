@@ -74,6 +74,8 @@ def test_automatic_kind_is_the_first_field() -> None:
         ),
         ("Auto-Submitted: auto-notified\r\n", "robot:auto-submitted:auto-notified"),
         ("Auto-Submitted: yes\r\n", "robot:auto-submitted:other"),
+        # a reason never carries the header's own text (the column holds 200 characters)
+        (f"Auto-Submitted: {'x' * 300}\r\n", "robot:auto-submitted:other"),
         ("Precedence: bulk\r\n", "bulk:precedence:bulk"),
         ("Precedence: junk\r\n", "bulk:precedence:junk"),
         ("Precedence: list\r\n", "list:precedence:list"),
