@@ -92,7 +92,7 @@ def test_auto_reply_is_logged_without_incident_or_reply(
             stack_config,
             Message,
             Message.disposition == "ignored",
-            Message.reason == "auto-submitted:auto-replied",
+            Message.reason == "auto-reply:auto-submitted:auto-replied",
         )
         == 1
     )
