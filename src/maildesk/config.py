@@ -185,6 +185,14 @@ class Replies(_Section):
     max_auto_replies_per_sender: int = Field(5, ge=1)
     auto_reply_window_hours: float = Field(24.0, gt=0)
     self_service: tuple[SelfServiceLink, ...] = ()
+    # An address our mail bounced from (or that a server refused for good) gets no automatic
+    # reply for this many days; the incident and the digest say so.
+    failing_address_days: int = Field(7, ge=0)
+    # Automatic mail of these kinds still opens an incident (never acknowledged), for mail a
+    # person should read: "auto-reply", "read-receipt", "list", "bulk", "robot", "bounce".
+    open_incident_for: tuple[
+        Literal["auto-reply", "read-receipt", "list", "bulk", "robot", "bounce"], ...
+    ] = ()
 
     @model_validator(mode="after")
     def _default_in_languages(self) -> Replies:

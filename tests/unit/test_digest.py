@@ -305,3 +305,33 @@ def test_the_digest_lists_what_waits_on_a_team_and_what_is_past_its_target(
     assert second.startswith("MD-2026-000002") and "pasado su plazo" not in second
     assert "MD-2026-000003" not in section
     assert "Esperando al servicio técnico o al CDF (2)" in html
+
+
+def test_the_digest_lists_client_addresses_that_bounce_while_they_do(config: Config) -> None:
+    from maildesk.db.tables import FailingAddress
+
+    add_incident(config, "MD-2026-000001", madrid(23, 10))
+    database = Database(config.database.url)
+    with database.session() as session:
+        incident_id = session.scalars(select(Incident.id)).one()
+        for address, until in (
+            ("ana@clientes.test", madrid(30, 10)),  # still failing on the 24th
+            ("old@clientes.test", madrid(20, 10)),  # its period is over
+        ):
+            session.add(FailingAddress(address=address, source="bounce", incident_id=incident_id,
+                                       detail="550 5.1.1 <ana@clientes.test>: unknown user",
+                                       first_failed_at=madrid(23, 11),
+                                       last_failed_at=madrid(23, 11), failures=1,
+                                       until=until))  # fmt: skip
+    database.dispose()
+
+    text, html = digest_text(config, madrid(24, 8, 45))
+
+    section = text.split("== Direcciones de clientes que rebotan")[1]
+    assert section.startswith(" (sin respuestas automáticas) (1)")
+    assert (
+        "ana@clientes.test [MD-2026-000001]: rebote desde el 23/11/2026; hasta el 30/11/2026"
+        in section
+    )
+    assert "old@clientes.test" not in text
+    assert "ana@clientes.test" in html and "unknown user" in html

@@ -23,6 +23,7 @@ from maildesk.db.tables import (
 )
 from maildesk.inbound.pipeline import InboundMail, Outcome, Pipeline, content_hash
 from maildesk.outbound.compose import UnwritableAddress, writable_address
+from maildesk.reports.incidents import incident_detail
 from maildesk.runtime.daemon import build_parts
 from maildesk.testing.stackconfig import write_offline_config
 
@@ -91,6 +92,9 @@ def test_the_same_mail_delivered_twice_is_one_incident_and_the_second_is_recorde
     assert duplicate.matched_message_id == message.id
     assert duplicate.incident_id == incident.id
     assert duplicate.content_hash == message.content_hash == content_hash(first)
+    shown = incident_detail(Database(config.database.url), config, incident.reference)
+    assert shown is not None
+    assert [(d["kind"], d["uid"]) for d in shown["duplicates"]] == [("same-mail", 2)]
 
 
 def test_a_different_mail_reusing_a_message_id_is_a_mail_of_its_own(config: Config) -> None:

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from maildesk.db.tables import (
     Checkpoint,
+    FailingAddress,
     Handoff,
     Incident,
     Message,
@@ -434,3 +435,54 @@ def apply_change(
             .order_by(IncidentEvent.id)
         ).all()
         return [e.detail for e in events[before:]]
+
+
+def failing_address(session: Session, address: str, now: datetime) -> FailingAddress | None:
+    """The address's failing record while it still holds (its ``until`` after ``now``)."""
+    with session.no_autoflush:
+        row = session.get(FailingAddress, address.lower())
+    return row if row is not None and _aware(row.until) > now else None
+
+
+def mark_failing(
+    session: Session,
+    address: str,
+    source: str,
+    detail: str,
+    incident: Incident | None,
+    now: datetime,
+    until: datetime,
+) -> FailingAddress:
+    """Record that mail to ``address`` fails (a bounce, a permanent refusal): created, or
+    its count, detail and end pushed on."""
+    address = address.lower()[:320]
+    session.flush()  # a row added earlier in this batch is found, not added twice
+    row = session.get(FailingAddress, address)
+    if row is None:
+        row = FailingAddress(
+            address=address,
+            source=source,
+            detail=detail[:2000],
+            incident_id=incident.id if incident is not None else None,
+            first_failed_at=now,
+            last_failed_at=now,
+            failures=1,
+            until=until,
+        )
+        session.add(row)
+        return row
+    row.source, row.detail, row.last_failed_at = source, detail[:2000], now
+    row.failures += 1
+    row.until = max(_aware(row.until), until)
+    if incident is not None:
+        row.incident_id = incident.id
+    return row
+
+
+def outbox_row(session: Session, message_id: str) -> OutboxItem | None:
+    """Our outgoing mail with this Message-ID (what a bounce returns), if we sent it."""
+    return session.scalars(select(OutboxItem).where(OutboxItem.message_id == message_id)).first()
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

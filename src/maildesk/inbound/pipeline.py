@@ -25,7 +25,13 @@ from maildesk.db import store
 from maildesk.db.lifecycle import change_status, record_event
 from maildesk.db.tables import DuplicateMail, Handoff, Incident, Message, QuarantinedMail
 from maildesk.inbound.analysis import Analyser, Analysis
-from maildesk.inbound.loopguard import LOOP_HEADER, automatic_reason, reply_suppressed_reason
+from maildesk.inbound.bounces import read_bounce
+from maildesk.inbound.loopguard import (
+    LOOP_HEADER,
+    automatic_kind,
+    automatic_reason,
+    reply_suppressed_reason,
+)
 from maildesk.inbound.parse import ParsedMail, UnparseableMail, parse_mail
 from maildesk.outbound.compose import (
     OutgoingMail,
@@ -61,6 +67,7 @@ class Outcome(StrEnum):
     IGNORED = "ignored"
     DUPLICATE = "duplicate"
     QUARANTINED = "quarantined"
+    BOUNCE = "bounce"  # a bounce of our own mail, attached to its incident
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +320,20 @@ class Pipeline:
             and store.confirm_sent(session, mail.message_id, now)
         ):
             robot = "own-copy:confirmed"
+        if robot is not None and automatic_kind(robot) == "bounce":
+            bounced = self._bounce(session, inbound, mail, key, now, robot, thread)
+            if bounced is not None:
+                return bounced
+        if (
+            robot is not None
+            and thread is None
+            and automatic_kind(robot) in self._config.replies.open_incident_for
+        ):
+            # A person should read it: an incident, never an automatic answer.
+            analysis = prepared.analysis or self._analyse(mail, now)
+            return self._new_incident(
+                session, inbound, mail, key, now, analysis, acknowledge=False, automatic=robot
+            )
         if robot is not None:
             session.add(self._message(mail, inbound, key, now, "ignored", robot, thread))
             return Handled(
@@ -328,6 +349,64 @@ class Pipeline:
             return self._followup(session, inbound, mail, key, now, thread)
         analysis = prepared.analysis or self._analyse(mail, now)
         return self._new_incident(session, inbound, mail, key, now, analysis)
+
+    def _bounce(
+        self,
+        session: Session,
+        inbound: InboundMail,
+        mail: ParsedMail,
+        key: str,
+        now: datetime,
+        robot: str,
+        thread: Incident | None,
+    ) -> Handled | None:
+        """A bounce of our own mail joins the incident it came from; a permanent failure
+        marks the client address failing. None when it returns nothing of ours."""
+        bounce = read_bounce(inbound.raw or b"")
+        if bounce is None:
+            return None
+        ours = (
+            store.outbox_row(session, bounce.original_message_id or "")
+            if (bounce.original_message_id)
+            else None
+        )
+        incident = ours.incident if ours is not None else thread
+        if incident is None:
+            return None
+        failed = [r for r in bounce.recipients if r.action == "failed"]
+        detail = "; ".join(
+            f"{r.address} {r.status} {r.action}: {r.diagnostic[:160]}" for r in bounce.recipients
+        )
+        session.add(self._message(mail, inbound, key, now, "bounce", robot, incident))
+        record_event(session, incident, now, "maildesk", "bounce", detail[:2000])
+        to_team = ours is not None and ours.purpose == "handoff"
+        if to_team:
+            # The team's address is the business's to fix: said loudly, never "failing".
+            log.error(
+                "a forward to a team bounced",
+                extra={"reference": incident.reference, "detail": detail[:500]},
+            )
+        elif bounce.permanent and failed:
+            until = now + timedelta(days=self._config.replies.failing_address_days)
+            for recipient in failed:
+                store.mark_failing(
+                    session, recipient.address, "bounce", detail, incident, now, until
+                )
+            log.warning(
+                "client address failing: no automatic reply to it until "
+                f"{until:%Y-%m-%d %H:%M} UTC",
+                extra={
+                    "reference": incident.reference,
+                    "addresses": ",".join(r.address for r in failed),
+                    "status": failed[0].status,
+                },
+            )
+        return Handled(
+            Outcome.BOUNCE,
+            f"{robot}; {'permanent' if bounce.permanent else 'delayed'}; {detail[:120]}",
+            mail.message_id,
+            incident.reference,
+        )
 
     def _long_resolved(self, incident: Incident, now: datetime) -> bool:
         """Resolved (or closed) longer than ``replies.reopen_days`` ago: a reply to it is a
@@ -348,6 +427,9 @@ class Pipeline:
         now: datetime,
         analysis: Analysis,
         previous: Incident | None = None,
+        *,
+        acknowledge: bool = True,
+        automatic: str | None = None,
     ) -> Handled:
         language, clock_start, triage = analysis.language, analysis.clock_start, analysis.triage
         reference = store.next_reference(
@@ -361,7 +443,7 @@ class Pipeline:
         if previous is not None:
             incident.previous = previous
         session.add(incident)
-        message = self._message(mail, inbound, key, now, "new_incident", "", incident)
+        message = self._message(mail, inbound, key, now, "new_incident", automatic or "", incident)
         message.language = analysis.written_language or language  # as written
         message.raw = inbound.raw  # kept whole: its team gets it byte for byte, now or later
         session.add(message)
@@ -377,7 +459,11 @@ class Pipeline:
                 f"({incident.priority_reason}); unsure={incident.unsure}"
             ),
         )
-        replies = self._maybe_reply(session, mail, incident, "ack", now)
+        if acknowledge:
+            replies = self._maybe_reply(session, mail, incident, "ack", now)
+        else:
+            replies = 0
+            record_event(session, incident, now, "maildesk", "no-reply", f"automatic: {automatic}")
         if inbound.raw is not None:  # (a mail too large to read is quarantined, not here)
             queue_handoff(
                 session,
@@ -481,6 +567,11 @@ class Pipeline:
         limit = self._config.replies.max_auto_replies_per_sender
         recent = store.count_auto_replies(session, address, now - window, limit)
         suppressed = reply_suppressed_reason(mail, recent, limit)
+        failing = store.failing_address(session, address, now) if suppressed is None else None
+        if failing is not None:
+            suppressed = (
+                f"failing-address:{failing.source} until {failing.until:%Y-%m-%d %H:%M} UTC"
+            )
         if suppressed is not None:
             record_event(session, incident, now, "maildesk", "no-reply", suppressed)
             log.info(

@@ -23,7 +23,8 @@ from sqlalchemy import Table, bindparam, func, select, update
 from maildesk.clock import Clock
 from maildesk.config import SmtpConfig
 from maildesk.db.heartbeat import Heartbeat
-from maildesk.db.store import Database
+from maildesk.db.lifecycle import record_event
+from maildesk.db.store import AUTOMATIC_REPLY_PURPOSES, Database, mark_failing
 from maildesk.db.tables import Incident, OutboxItem
 
 log = logging.getLogger("maildesk.outbox")
@@ -207,8 +208,10 @@ class OutboxSender:
         sessions: SessionFactory,
         clock: Clock,
         copy_to: str | None = None,
+        failing_address_days: int = 7,
     ) -> None:
         self._db = database
+        self._failing_for = timedelta(days=failing_address_days)
         self._config = config
         self._sessions = sessions
         self._clock = clock
@@ -310,6 +313,19 @@ class OutboxSender:
             values["next_attempt_at"] = now + backoff_delay(item.attempts, self._config)
         with self._db.session() as session:
             session.execute(update(OutboxItem).where(OutboxItem.id == item.id).values(**values))
+            if give_up and item.incident_id is not None:
+                incident = session.get(Incident, item.incident_id)
+                if incident is not None:
+                    record_event(
+                        session, incident, now, "maildesk", "send-failed",
+                        f"{item.purpose} to {', '.join(item.recipients)}: {error[:500]}",
+                    )  # fmt: skip
+                    if permanent and item.purpose in (*AUTOMATIC_REPLY_PURPOSES, "relay"):
+                        for address in item.recipients:
+                            mark_failing(
+                                session, address, "smtp", error, incident, now,
+                                now + self._failing_for,
+                            )  # fmt: skip
         return "failed" if give_up else "retry"
 
     def next_due(self) -> datetime | None:

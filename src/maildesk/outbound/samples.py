@@ -15,7 +15,13 @@ from maildesk.outbound.handoff import handoff_context, reassigned_context, relay
 from maildesk.outbound.render import TemplateError, TemplateRenderer
 from maildesk.outbound.replycontext import IncidentFacts, reply_context, sample_facts
 from maildesk.reports.alerts import alert_context
-from maildesk.reports.digest import DigestData, digest_context, period_levels, sample_lines
+from maildesk.reports.digest import (
+    DigestData,
+    FailingLine,
+    digest_context,
+    period_levels,
+    sample_lines,
+)
 from maildesk.reports.levels import IncidentRecord
 from maildesk.schedule import build_calendar
 
@@ -101,6 +107,16 @@ def _digest(config: Config, language: str, now: datetime) -> dict[str, Any]:
             replace(
                 lines[0], team="technical_service", handed_at=now - timedelta(hours=5), late=True
             ),
+        ],
+        failing=[
+            FailingLine(
+                "info@ferreteria-ruiz.example",
+                "bounce",
+                now - timedelta(days=1),
+                now + timedelta(days=6),
+                lines[0].reference,
+                "550 5.1.1 <info@ferreteria-ruiz.example>: Recipient address rejected",
+            )
         ],
     )
     return digest_context(config, data, language)

@@ -107,6 +107,7 @@ def _child_main(
         lambda: AiosmtplibSession(config.smtp, password),
         clock,
         config.copy_to,
+        failing_address_days=config.replies.failing_address_days,
     )
     sender.heartbeat = Heartbeat(database, clock, "sender")
     try:

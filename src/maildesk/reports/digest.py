@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import quote
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
 from maildesk.db.store import Database
-from maildesk.db.tables import DigestSent, Handoff, Incident, Message
+from maildesk.db.tables import DigestSent, FailingAddress, Handoff, Incident, Message
 from maildesk.outbound.compose import compose_notice, queued_row
 from maildesk.outbound.render import RenderedMail, TemplateRenderer
 from maildesk.reports.levels import (
@@ -70,6 +70,17 @@ class DigestData:
     open_count: int = 0
     first_incident_at: datetime | None = None  # since when there are figures at all
     with_teams: list[DigestLine] = field(default_factory=list)  # handed off, no answer yet
+    failing: list[FailingLine] = field(default_factory=list)  # client addresses that bounce
+
+
+@dataclass(frozen=True, slots=True)
+class FailingLine:
+    address: str
+    source: str  # bounce / smtp
+    since: datetime
+    until: datetime
+    reference: str | None
+    detail: str
 
 
 def _line(row: Any) -> DigestLine:
@@ -201,6 +212,17 @@ def gather_digest(
         open_count=len(open_rows),
         first_incident_at=session.scalar(select(func.min(Incident.created_at))),
         with_teams=with_teams,
+        failing=[
+            FailingLine(
+                row.address, row.source, row.first_failed_at, row.until, reference, row.detail[:160]
+            )
+            for row, reference in session.execute(
+                select(FailingAddress, Incident.reference)
+                .outerjoin(Incident, Incident.id == FailingAddress.incident_id)
+                .where(FailingAddress.until > at)
+                .order_by(FailingAddress.last_failed_at.desc())
+            )
+        ],
     )
 
 
@@ -334,6 +356,8 @@ def digest_context(config: Config, data: DigestData, language: str) -> dict[str,
         "overdue_count": len(data.overdue),
         "waiting_count": len(data.waiting),
         "with_teams_count": len(data.with_teams),
+        "failing": [asdict(f) for f in data.failing[:limit]],
+        "failing_count": len(data.failing),
         "unsure_count": len(data.unsure),
         "open_count": data.open_count,
         "levels": [_levels_context(levels, config.schedule.zone) for levels in data.levels],

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from maildesk.config import Config
 from maildesk.db.store import Database, incidents_query
 from maildesk.db.tables import (
+    DuplicateMail,
+    FailingAddress,
     Handoff,
     Incident,
     IncidentEvent,
@@ -118,9 +120,37 @@ def incident_detail(database: Database, config: Config, reference: str) -> dict[
                 "disposition": m.disposition,
                 "message_id": m.message_id,
                 "attachments": (m.attachments or {}).get("files", []),
+                "defects": [d for d in m.defects.split(", ") if d],
                 "text": m.clean_text,
             }
             for m in messages
+        ]
+        failing = session.get(FailingAddress, incident.client_address.lower())
+        detail["client_failing"] = (
+            {
+                "source": failing.source,
+                "since": _local(failing.first_failed_at, zone),
+                "until": _local(failing.until, zone),
+                "failures": failing.failures,
+                "detail": failing.detail,
+            }
+            if failing is not None
+            else None
+        )
+        duplicates = session.scalars(
+            select(DuplicateMail)
+            .where(DuplicateMail.incident_id == incident.id)
+            .order_by(DuplicateMail.id)
+        ).all()
+        detail["duplicates"] = [
+            {
+                "at": _local(d.created_at, zone),
+                "kind": d.kind,
+                "mailbox": d.mailbox,
+                "uid": d.uid,
+                "message_id": d.message_id,
+            }
+            for d in duplicates
         ]
         replies = session.scalars(
             select(OutboxItem).where(OutboxItem.incident_id == incident.id).order_by(OutboxItem.id)
@@ -242,6 +272,13 @@ def print_incident_detail(detail: dict[str, Any], console: Console | None = None
         console.print(f"  {key:19} {detail[key]}")
     for key, reason in detail["reasons"].items():
         console.print(f"  why {key:15} {reason}")
+    failing = detail.get("client_failing")
+    if failing:
+        console.print(
+            f"  [bold red]client address failing[/bold red] since {failing['since']} "
+            f"({failing['source']}, {failing['failures']}×): no automatic reply until "
+            f"{failing['until']} — {failing['detail'][:120]}"
+        )
     console.print("[bold]Conversation[/bold]")
     for c in detail["conversation"]:
         if c["who"] == "maildesk":
@@ -250,6 +287,17 @@ def print_incident_detail(detail: dict[str, Any], console: Console | None = None
             console.print(f"  {c['at']}  {c['who']} {c['from']}  ({c['what']})  {c['subject']}")
         for a in c["attachments"]:
             console.print(f"      📎 {a['filename']} {a['content_type']} {a['size']} B")
+    odd = [m for m in detail["messages"] if m["defects"]]
+    if odd:
+        console.print("[bold]Read with fallbacks[/bold]")
+        for m in odd:
+            console.print(f"  {m['received_at']}  {m['subject'][:50]}: {', '.join(m['defects'])}")
+    if detail["duplicates"]:
+        console.print("[bold]Duplicates[/bold]")
+        for d in detail["duplicates"]:
+            console.print(
+                f"  {d['at']}  {d['kind']}  {d['mailbox']} UID {d['uid']}  <{d['message_id']}>"
+            )
     console.print("[bold]Hand-offs[/bold]")
     for h in detail["handoffs"]:
         answered = f"answered {h['answered_at']}" if h["answered_at"] else "not answered yet"

@@ -92,7 +92,14 @@ def build_parts(
         def mailbox_factory() -> ImapMailbox:
             return ImapMailbox(config.imap, imap_password)
 
-    sender = OutboxSender(database, config.smtp, smtp_sessions, clock, config.copy_to)
+    sender = OutboxSender(
+        database,
+        config.smtp,
+        smtp_sessions,
+        clock,
+        config.copy_to,
+        failing_address_days=config.replies.failing_address_days,
+    )
     return Parts(config, clock, database, pipeline, sender, mailbox_factory, calendar, renderer)
 
 
