@@ -8,6 +8,8 @@ c. ``Daemon.run_once()`` over a backlog of client mails on a fresh SQLite databa
    every acknowledgement is accepted by SMTP (intake and sending split with the database
    timestamps) and the delivery copies filed into support's Sent folder; and ``Daemon.run()``
    started on the same kind of backlog (intake and sending overlap);
+e. the real daemon (``maildesk run``) started on a backlog: start to ready, and the peak
+   memory of all its processes together;
 d. the latency of the real daemon (``maildesk run`` as a subprocess, IMAP IDLE) from a
    client's SMTP submission until the acknowledgement is visible in the client's INBOX,
    next to one bare SMTP → LMTP → mailbox hop.
@@ -142,7 +144,7 @@ class Bench:
     tag: str  # makes this run's Message-IDs unique
     copies: bool  # smtp.copy_to_support, on in config.example.toml
     copies_in_inbox: bool = False  # copies to the support address, not support+Sent@
-    separate: bool = True  # smtp.separate_process, on in config.example.toml
+    separate: bool = False  # smtp.separate_process, off in config.example.toml
     handoff: bool = False  # routing.forward: each sorted incident also forwarded to its team
 
     @property
@@ -1057,6 +1059,124 @@ def latency_segments(config: Config, samples: Sequence[Sample]) -> dict[str, lis
     return segments
 
 
+# --- e. footprint: the real daemon on a backlog ------------------------------------------------
+
+
+READY_TARGET = 2.0  # seconds from start to connected and reading
+RSS_TARGET = 200.0  # MB, every maildesk process together
+
+
+def _proc_children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class RssSampler:
+    """Samples the RSS of a process and its children every ``interval``; keeps the largest
+    sum seen and each process's own peak (VmHWM), read before it exits."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.peak_sum_kb = 0
+        self.peaks_kb: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            pids = [self.pid, *_proc_children(self.pid)]
+            total = sum(_status_kb(pid, "VmRSS") for pid in pids)
+            self.peak_sum_kb = max(self.peak_sum_kb, total)
+            for pid in pids:
+                self.peaks_kb[pid] = max(self.peaks_kb.get(pid, 0), _status_kb(pid, "VmHWM"))
+            self._stop.wait(self.interval)
+
+
+def bench_footprint(bench: Bench, count: int) -> None:
+    section(f"e. footprint: maildesk run started on {count} waiting mails (real processes)")
+    prepare_backlog(bench, count, f"{bench.tag}f")
+    config = bench.config("footprint")
+    log_path = bench.work / "footprint-daemon.log"
+    database = Database(config.database.url)
+    database.migrate()  # as 'maildesk db upgrade' would have, before the timed start
+    start = time.perf_counter()
+    with log_path.open("wb") as log_file:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "maildesk.cli", "--config", str(bench.work / "footprint.toml"),
+             "run"],
+            stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+    ready = done = 0.0
+    try:
+        with RssSampler(daemon.pid) as sampler:
+            deadline = time.monotonic() + 600
+            while not ready:
+                if "connected to mailbox" in log_path.read_text(errors="replace"):
+                    ready = time.perf_counter() - start
+                elif daemon.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"maildesk run did not connect; see {log_path}")
+                time.sleep(0.01)
+            while not done:
+                with database.session() as session:
+                    incidents = _count(session, Incident)
+                    unsent = _count(session, OutboxItem, OutboxItem.status != "sent")
+                if incidents == count and not unsent:
+                    done = time.perf_counter() - start
+                elif daemon.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"backlog not done ({incidents} incidents); see {log_path}")
+                else:
+                    time.sleep(0.25)
+    finally:
+        stop_daemon(daemon)
+        database.dispose()
+    peaks = sorted(sampler.peaks_kb.values(), reverse=True)
+    peak_sum = sampler.peak_sum_kb / 1024
+    bench.report.add(
+        Figure(
+            "e. start to ready (connected, reading)",
+            f"{ready:.2f} s",
+            "from spawning 'maildesk run' to its 'connected to mailbox' line",
+            f"<= {READY_TARGET:.0f} s",
+            ready <= READY_TARGET,
+        )
+    )
+    bench.report.add(
+        Figure(
+            "e. peak RSS, all maildesk processes",
+            f"{peak_sum:.0f} MB",
+            "largest sum sampled every 50 ms; each process's own peak: "
+            + ", ".join(f"{kb / 1024:.0f} MB" for kb in peaks)
+            + f"; {count} mails done {done:.1f} s after start ({rate(count, done - ready)})",
+            f"<= {RSS_TARGET:.0f} MB",
+            peak_sum <= RSS_TARGET,
+        )
+    )
+
+
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -1123,7 +1243,7 @@ def print_table(report: Report, args: argparse.Namespace, load_before: str) -> N
         f"maildesk intake benchmark — mails={args.mails}, latency-mails={args.latency_mails}, "
         f"smtp-mails={args.smtp_mails}, copy_to_support={not args.no_copies}, "
         f"copies_in_inbox={args.copies_in_inbox}, "
-        f"separate_process={not args.in_process}, handoff={args.handoff}"
+        f"separate_process={args.separate_sender}, handoff={args.handoff}"
     )
     print(f"code: {code_version()}")
     print(f"machine: {machine()}")
@@ -1177,8 +1297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="smtp,backlog,latency",
-        help="comma-separated subset of smtp,backlog,latency (backlog includes the IMAP fetch)",
+        default="smtp,backlog,latency,footprint",
+        help="comma-separated subset of smtp,backlog,latency,footprint (backlog includes the "
+        "IMAP fetch)",
     )
     parser.add_argument(
         "--profile",
@@ -1208,9 +1329,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(on in config.example.toml; off here by default so figures compare with earlier runs)",
     )
     parser.add_argument(
-        "--in-process",
+        "--separate-sender",
         action="store_true",
-        help="smtp.separate_process = false: send from the intake process",
+        help="smtp.separate_process = true: send from a second process (off as shipped)",
     )
     parser.add_argument(
         "--stack-base",
@@ -1229,7 +1350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     only = {part.strip() for part in args.only.split(",") if part.strip()}
-    unknown = only - {"smtp", "backlog", "latency"}
+    unknown = only - {"smtp", "backlog", "latency", "footprint"}
     if unknown:
         parser.error(f"--only: unknown {', '.join(sorted(unknown))}")
     if args.repeat < 1:
@@ -1258,7 +1379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             secrets.token_hex(3),
             copies=not args.no_copies,
             copies_in_inbox=args.copies_in_inbox,
-            separate=not args.in_process,
+            separate=args.separate_sender,
             handoff=args.handoff,
         )
         benches: list[tuple[str, Callable[[], None]]] = [
@@ -1267,6 +1388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "backlog",
                 lambda: bench_backlog_repeated(bench, args.mails, args.repeat, args.profile),
             ),
+            ("footprint", lambda: bench_footprint(bench, args.mails)),
             ("latency", lambda: bench_hop(bench, args.hop_mails)),
             (
                 "latency",

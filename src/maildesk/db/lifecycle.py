@@ -6,12 +6,15 @@ Each change is applied in the caller's session and recorded as an ``IncidentEven
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from maildesk.businesstime import BusinessCalendar
-from maildesk.config import Config
 from maildesk.db.tables import Correction, Incident, IncidentEvent
+
+if TYPE_CHECKING:  # annotations only: the sender process never loads pydantic
+    from maildesk.businesstime import BusinessCalendar
+    from maildesk.config import Config
 
 STATUSES = ("open", "waiting", "resolved", "closed")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,8 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
     Engine,
     Table,
@@ -22,6 +21,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     or_,
     select,
     text,
@@ -60,17 +60,34 @@ class SchemaError(Exception):
     """The database has no maildesk schema yet, or an older one: one line saying what to run."""
 
 
-def _alembic_config() -> AlembicConfig:
+def _alembic_config() -> Any:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
-def head_revision() -> str:
-    """The schema revision this maildesk's code expects."""
-    from alembic.script import ScriptDirectory
+_REVISION = re.compile(r'^revision: str = "([^"]+)"', re.M)
+_DOWN_REVISION = re.compile(r'^down_revision: [^=]+= "([^"]+)"', re.M)
 
-    return str(ScriptDirectory.from_config(_alembic_config()).get_current_head())
+
+@functools.cache
+def head_revision() -> str:
+    """The schema revision this maildesk's code expects: the one no migration builds on.
+
+    Read from the migration files without Alembic, so that a daemon whose schema is
+    current never loads Alembic (about 11 MB in each process)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        revisions.update(_REVISION.findall(text))
+        parents.update(_DOWN_REVISION.findall(text))
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise SchemaError(f"migrations have {len(heads)} heads ({sorted(heads)}), expected one")
+    return heads.pop()
 
 
 class Database:
@@ -105,6 +122,10 @@ class Database:
         Several daemons may start at once: Alembic's module state is guarded by a process
         lock, and the database by an advisory lock (PostgreSQL) or a lock file (SQLite).
         """
+        if self.schema_revision() == head_revision():
+            return  # the usual start: nothing to do, and Alembic never imported
+        from alembic import command
+
         cfg = _alembic_config()
         with _ALEMBIC_LOCK, self._schema_lock(), self.engine.begin() as connection:
             if self.engine.dialect.name == "postgresql":
@@ -122,14 +143,16 @@ class Database:
     def schema_revision(self) -> str | None:
         """The database's schema revision; ``None`` when it has none. A SQLite file that
         does not exist is not created to find out."""
-        from alembic.runtime.migration import MigrationContext
-
         path = self.engine.url.database
         on_file = self.engine.dialect.name == "sqlite" and path and path != ":memory:"
         if on_file and not Path(str(path)).exists():
             return None
         with self.engine.connect() as connection:
-            revision = MigrationContext.configure(connection).get_current_revision()
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            revision = connection.exec_driver_sql(
+                "SELECT version_num FROM alembic_version"
+            ).scalar()
         return None if revision is None else str(revision)
 
     def require_current(self) -> None:

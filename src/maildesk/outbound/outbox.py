@@ -15,17 +15,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 import aiosmtplib
 from sqlalchemy import Table, bindparam, func, select, update
 
 from maildesk.clock import Clock
-from maildesk.config import SmtpConfig
 from maildesk.db.heartbeat import Heartbeat
 from maildesk.db.lifecycle import record_event
 from maildesk.db.store import AUTOMATIC_REPLY_PURPOSES, Database, mark_failing
 from maildesk.db.tables import Incident, OutboxItem
+
+if TYPE_CHECKING:  # annotations only: the sender process never loads pydantic
+    from maildesk.config import SmtpConfig
 
 log = logging.getLogger("maildesk.outbox")
 

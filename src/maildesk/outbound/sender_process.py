@@ -3,6 +3,9 @@
 The parent (intake) and the child (sender) share only the database. The parent nudges the
 child through a pipe: ``w`` new rows are committed, ``q`` stop. End of file means the
 parent is gone.
+
+The child gets plain settings, not the configuration: it never imports pydantic, the
+classifier or the templates, and stays small (``bench_intake.py``'s footprint figure).
 """
 
 from __future__ import annotations
@@ -13,17 +16,45 @@ import logging
 import multiprocessing
 import os
 import signal
-from multiprocessing.queues import SimpleQueue
-from typing import Any
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, cast
 
 from maildesk.clock import Clock
-from maildesk.config import Config
 from maildesk.db.heartbeat import Heartbeat
 from maildesk.db.store import Database
 from maildesk.outbound.outbox import AiosmtplibSession, DrainResult, OutboxSender
 
+if TYPE_CHECKING:
+    from maildesk.config import Config, SmtpConfig
+
 log = logging.getLogger("maildesk.senderproc")
 COALESCE_SECONDS = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSettings:
+    """What the child needs, in plain types (pickled for a spawned process)."""
+
+    smtp: dict[str, Any]  # SmtpConfig's fields but the secret ones
+    password: str
+    database_url: str
+    copy_to: str | None
+    failing_address_days: int
+    log_level: str
+    log_format: str
+
+    @classmethod
+    def of(cls, config: Config) -> ChildSettings:
+        return cls(
+            smtp=config.smtp.model_dump(exclude={"password", "password_env"}),
+            password=config.smtp.resolve_password(),
+            database_url=config.database.url,
+            copy_to=config.copy_to,
+            failing_address_days=config.replies.failing_address_days,
+            log_level=config.logging.level,
+            log_format=config.logging.format,
+        )
 
 
 class SenderProcess:
@@ -36,21 +67,23 @@ class SenderProcess:
         self._process: Any = None
         self._write_fd: int | None = None
         self._writer: Any = None
-        self._results: SimpleQueue[tuple[int, int, int]] | None = None
+        self._results: Any = None  # the reading end of the child's totals
 
     def start(self) -> None:
         # A multiprocessing pipe only to carry the descriptors to the child; single bytes
         # are written and read on them directly, so a non-blocking write never splits one.
         reader, writer = self._context.Pipe(duplex=False)
-        self._results = self._context.SimpleQueue()
+        # A plain pipe for the totals (a queue would start a semaphore tracker process).
+        self._results, results = self._context.Pipe(duplex=False)
         self._process = self._context.Process(
             target=_child_main,
-            args=(self._config, self._clock, reader, self._results),
+            args=(ChildSettings.of(self._config), self._clock, reader, results),
             name="maildesk-sender",
             daemon=True,
         )
         self._process.start()
         reader.close()
+        results.close()
         self._writer = writer
         os.set_blocking(writer.fileno(), False)
         self._write_fd = writer.fileno()
@@ -83,31 +116,31 @@ class SenderProcess:
             log.error("sender process did not stop in time; terminating it")
             self._process.terminate()
             self._process.join(5)
-        if self._results is not None and not self._results.empty():
-            result = DrainResult(*self._results.get())
+        if self._results is not None:
+            with contextlib.suppress(EOFError, OSError):
+                if self._results.poll():
+                    result = DrainResult(*self._results.recv())
+            self._results.close()
+            self._results = None
         self._process = None
         return result
 
 
-def _child_main(
-    config: Config,
-    clock: Clock,
-    reader: Any,
-    results: SimpleQueue[tuple[int, int, int]],
-) -> None:
+def _child_main(settings: ChildSettings, clock: Clock, reader: Any, results: Any) -> None:
     from maildesk.runtime.logs import setup_logging
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    setup_logging(config.logging.level, config.logging.format)
-    database = Database(config.database.url)
-    password = config.smtp.resolve_password()
+    setup_logging(settings.log_level, settings.log_format)
+    database = Database(settings.database_url)
+    # The outbox reads these settings by attribute: plain values stand in for SmtpConfig.
+    smtp = cast("SmtpConfig", SimpleNamespace(**settings.smtp))
     sender = OutboxSender(
         database,
-        config.smtp,
-        lambda: AiosmtplibSession(config.smtp, password),
+        smtp,
+        lambda: AiosmtplibSession(smtp, settings.password),
         clock,
-        config.copy_to,
-        failing_address_days=config.replies.failing_address_days,
+        settings.copy_to,
+        failing_address_days=settings.failing_address_days,
     )
     sender.heartbeat = Heartbeat(database, clock, "sender")
     try:
@@ -115,7 +148,8 @@ def _child_main(
         sender.heartbeat.note("stopped", "sender stopped")
     finally:
         database.dispose()
-    results.put((totals.sent, totals.retried, totals.failed))
+    results.send((totals.sent, totals.retried, totals.failed))
+    results.close()
 
 
 async def _serve(sender: OutboxSender, read_fd: int) -> DrainResult:
