@@ -90,12 +90,22 @@ FORWARD_MARKER = quotes.FORWARD_MARKER
 
 _MAX_DEPTH = 16
 _SNIFF_BYTES = 1024
+_BOM = b"\xef\xbb\xbf"
+_SPACES = b" \t\r\n\x0b\x0c"
 _HEADER_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
+_STRICT_FIELD = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
+_OBS_FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]+:")
+_ODD_HEADER_LINE = re.compile(rb"\n(?![\x21-\x39\x3b-\x7e]+:|[ \t])")
+_KNOWN_FIELD = re.compile(
+    rb"(?i)(?:from|sender|to|cc|subject|date|message-id|mime-version|content-[a-z-]+|reply-to"
+    rb"|in-reply-to|references|return-path|received|x-[\x21-\x39\x3b-\x7e]+)[ \t]*:"
+)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 _MESSAGE_ID = re.compile(r"<\s*([^<>\s]+)\s*>")
 _ADDR_SPEC = re.compile(r"[^\s<>(),;:\"@\[\]]+@[^\s<>(),;:\"@\[\]]+")
 _ANGLE = re.compile(r"<([^<>]*)>")
+_DISPLAY_JUNK = re.compile(r'["\\]+')
 _TAG = re.compile(r"<[^>]*>")
 _PATH_SEP = re.compile(r"[\\/]")
 _CONTROL_CHAR = re.compile(r"[\x00-\x1f\x7f]")
@@ -110,16 +120,65 @@ _HTML_CONFIG = ParserConfig(css=CSS_PROFILES["strict"])
 
 def parse_mail(raw: bytes) -> ParsedMail:
     """Parse raw RFC 5322 bytes; raise ``UnparseableMail`` only when they are not a mail."""
-    _sniff(raw)
+    defects: list[str] = []
+    data = _strip_leading(raw, defects)
+    _sniff(data)
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+        data = _repair_header_section(data, defects)
+        message = email.message_from_bytes(data, policy=email.policy.compat32)
         if not message.keys():
             raise UnparseableMail("no-headers", "parser found no header section")
-        return _build(message, raw)
+        return _build(message, raw, defects)
     except UnparseableMail:
         raise
     except Exception as exc:  # a parser bug on hostile input: quarantine it, never crash intake
         raise UnparseableMail("parser-error", f"{type(exc).__name__}: {exc}") from exc
+
+
+def _strip_leading(raw: bytes, defects: list[str]) -> bytes:
+    """Drop a UTF-8 byte-order mark and blank lines or spaces before the first header."""
+    data = raw
+    while True:
+        if data.startswith(_BOM):
+            data = data[len(_BOM) :]
+            defects.append("body:bom")
+        elif data[:1].isspace():
+            data = data.lstrip(_SPACES)
+            defects.append("body:leading-whitespace")
+        else:
+            return data
+
+
+def _repair_header_section(data: bytes, defects: list[str]) -> bytes:
+    """Make the header section readable for ``compat32``, which stops at the first odd line.
+
+    ``Name  : value`` (obsolete syntax) becomes ``Name: value`` (compat32 reads ``From  :``
+    as an mbox envelope line and any other ``Name :`` as the start of the body). A line
+    that is no header is dropped when a well-known header follows it before the blank line;
+    otherwise it is where the body starts, as the parser would read it.
+    """
+    end = _HEADER_END.search(data)
+    header = data[: end.start()] if end else data
+    if _STRICT_FIELD.match(header) and not _ODD_HEADER_LINE.search(header):
+        return data  # the common case: nothing to repair
+    lines = header.split(b"\n")
+    kept: list[bytes] = []
+    if lines[0].startswith(b"From ") and not _OBS_FIELD.match(lines[0]):
+        kept.append(lines.pop(0))  # mbox envelope line
+    for index, line in enumerate(lines):
+        obs = _OBS_FIELD.match(line)
+        if _STRICT_FIELD.match(line) or line[:1] in (b" ", b"\t"):
+            kept.append(line)
+        elif obs:
+            kept.append(obs.group(1) + b":" + line[obs.end() :])
+            defects.append("header:obs-syntax")
+        elif any(_KNOWN_FIELD.match(later) for later in lines[index + 1 :]):
+            defects.append("header:malformed-line")
+        else:
+            kept.extend(lines[index:])
+            break
+    repaired = b"\n".join(kept)
+    return repaired + data[end.start() :] if end else repaired
 
 
 def _sniff(raw: bytes) -> None:
@@ -149,8 +208,7 @@ class _Parts:
     defects: list[str] = field(default_factory=list)
 
 
-def _build(message: Message, raw: bytes) -> ParsedMail:
-    defects: list[str] = []
+def _build(message: Message, raw: bytes, defects: list[str]) -> ParsedMail:
     headers: list[tuple[str, str]] = []
     first_raw: dict[str, str] = {}
     for name, value in message.raw_items():
@@ -217,16 +275,18 @@ def _first_address(name: str, value: str | None, defects: list[str]) -> tuple[st
         if "=?" in display:
             display = decode_header_value(display).text
         return _fold(display), spec.lower()
-    try:
-        header = email.policy.default.header_factory(name, text)
-        found = [(a.display_name, a.addr_spec) for a in header.addresses]
-        defects.extend(f"header:{name}:{type(d).__name__}" for d in header.defects)
-    except Exception:  # the strict parser chokes on some real-world headers: fall back
-        defects.append(f"header:{name}:unreadable")
-        found = []
-    for display, spec in found:
-        if _ADDR_SPEC.fullmatch(spec):
-            return _fold(display), spec.lower()
+    strict, complaints = _strict_first_address(name, text)
+    defects.extend(complaints)
+    angled = _angled_address(text)
+    if strict and (not complaints or angled is None or angled[1] == strict[1]):
+        return strict
+    if angled is not None:
+        # A malformed display name (8-bit bytes, a broken encoded word, an unbalanced quote)
+        # misleads the parsers, but the address in angle brackets is what the sender meant.
+        defects.append(f"header:{name}:malformed-display-name")
+        return angled
+    if strict:
+        return strict
     for display, spec in email.utils.getaddresses([text]):
         if _ADDR_SPEC.fullmatch(spec):
             return _fold(decode_header_value(display).text), spec.lower()
@@ -234,6 +294,32 @@ def _first_address(name: str, value: str | None, defects: list[str]) -> tuple[st
     if bare:
         return "", bare.group(0).lower()
     defects.append(f"header:{name}:no-address")
+    return None
+
+
+def _strict_first_address(name: str, text: str) -> tuple[tuple[str, str] | None, list[str]]:
+    """The first valid address by ``policy.default``'s parser, and its complaints."""
+    try:
+        header = email.policy.default.header_factory(name, text)
+        found = [(a.display_name, a.addr_spec) for a in header.addresses]
+        complaints = [f"header:{name}:{type(d).__name__}" for d in header.defects]
+    except Exception:  # the strict parser chokes on some real-world headers: fall back
+        return None, [f"header:{name}:unreadable"]
+    for display, spec in found:
+        if _ADDR_SPEC.fullmatch(spec):
+            if "=?" in display:  # words inside a quoted string are left encoded
+                display = decode_header_value(display).text
+            return (_fold(display), spec.lower()), complaints
+    return None, complaints
+
+
+def _angled_address(text: str) -> tuple[str, str] | None:
+    """The first ``<addr-spec>`` and the text before it as the display name."""
+    for match in _ANGLE.finditer(text):
+        spec = match.group(1).strip()
+        if _ADDR_SPEC.fullmatch(spec):
+            display = _DISPLAY_JUNK.sub(" ", text[: match.start()]).strip(" ,;")
+            return _fold(decode_header_value(display).text), spec.lower()
     return None
 
 
