@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from maildesk.inbound.decoding import decode_bytes, decode_header_value
 from maildesk.inbound.parse import ParsedMail, UnparseableMail, parse_mail
@@ -323,3 +326,335 @@ def test_undecodable_gap_next_to_a_word_is_guessed_not_left_as_surrogates() -> N
 
 def test_binascii_is_the_q_decoder() -> None:  # guards the 8-bit-in-word assumption
     assert binascii.a2b_qp(b"Fr\xf6sche_x=41", header=True) == b"Fr\xf6sche xA"
+
+
+# --- MIME structure and encoded blocks never reach the text -------------------------------
+
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 4
+JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 2
+
+
+def uuencode(data: bytes) -> str:
+    lines = [binascii.b2a_uu(data[i : i + 45]).decode("ascii") for i in range(0, len(data), 45)]
+    return "".join(lines) + "`\n"
+
+
+def crlf_bytes(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+UNPARSED_MULTIPART = f"""--XYZ
+Content-Type: text/plain; charset=utf-8
+
+Hola, adjunto la factura duplicada.
+--XYZ
+Content-Type: application/pdf; name="factura.pdf"
+Content-Transfer-Encoding: base64
+
+{b64(PDF)}--XYZ--
+"""
+
+
+@dataclass(frozen=True)
+class BlockCase:
+    head: str
+    body: bytes
+    text: str
+    attachments: tuple[tuple[str, str, int], ...]
+    defects: tuple[str, ...]
+
+
+BLOCK_CASES = [
+    pytest.param(
+        BlockCase(
+            "Content-Type: multipart/mixed\n",
+            crlf(UNPARSED_MULTIPART),
+            "Hola, adjunto la factura duplicada.",
+            (("factura.pdf", "application/pdf", len(PDF)),),
+            ("mime:unparsed-multipart",),
+        ),
+        id="multipart-without-boundary",
+    ),
+    pytest.param(
+        BlockCase(
+            "Content-Type: multipart/mixed; boundary=WRONG\n",
+            crlf("This is a multi-part message in MIME format.\n" + UNPARSED_MULTIPART),
+            "Hola, adjunto la factura duplicada.",
+            (("factura.pdf", "application/pdf", len(PDF)),),
+            ("mime:unparsed-multipart",),
+        ),
+        id="multipart-with-wrong-boundary",
+    ),
+    pytest.param(
+        BlockCase(
+            "Content-Type: text/plain; charset=utf-8\n",
+            crlf("Os reenvío lo que nos llegó.\n\n" + UNPARSED_MULTIPART),
+            "Os reenvío lo que nos llegó.\n\nHola, adjunto la factura duplicada.",
+            (("factura.pdf", "application/pdf", len(PDF)),),
+            ("mime:unparsed-multipart",),
+        ),
+        id="structure-inside-text-plain",
+    ),
+    pytest.param(
+        BlockCase(
+            "",
+            crlf(
+                "Adjunto la factura.\n\nbegin 644 factura.pdf\n" + uuencode(PDF) + "end\n\nGràcies"
+            ),
+            "Adjunto la factura.\n\nGràcies",
+            (("factura.pdf", "application/pdf", len(PDF)),),
+            ("body:uuencode-block",),
+        ),
+        id="uuencode",
+    ),
+    pytest.param(
+        BlockCase(
+            "",
+            crlf(
+                "Adjunto:\nbegin-base64 644 C:\\docs\\contrato.pdf\n" + b64(PDF) + "====\nGracias"
+            ),
+            "Adjunto:\n\nGracias",
+            (("contrato.pdf", "application/pdf", len(PDF)),),
+            ("body:uuencode-block",),
+        ),
+        id="uuencode-base64",
+    ),
+    pytest.param(
+        BlockCase(
+            "",
+            crlf_bytes(
+                b"Foto del router:\n=ybegin line=128 size=1540 name=router.jpg\n"
+                + b"\xff\xd8\xff\xe0*+,-./0\xc1\xd3\n\xe0\xe1\xe2\xe3=J\n"
+                + b"=yend size=1540 crc32=abcdef01\nGracias\n"
+            ),
+            "Foto del router:\n\nGracias",
+            (("router.jpg", "image/jpeg", 1540),),
+            ("body:yenc-block",),
+        ),
+        id="yenc",
+    ),
+    pytest.param(
+        BlockCase(
+            "",
+            crlf_bytes(
+                b"Parte 2:\n=ybegin part=2 line=128 size=9000 name=foto.png\n"
+                + b"=ypart begin=4001 end=8000\n\xe0\xe1\xe2\n=yend size=4000 part=2\n"
+            ),
+            "Parte 2:",
+            (("foto.png", "image/png", 4000),),
+            ("body:yenc-block",),
+        ),
+        id="yenc-multipart",
+    ),
+    pytest.param(
+        BlockCase(
+            "",
+            crlf("Os paso la foto:\n\n" + b64(JPEG) + "\nSaludos"),
+            "Os paso la foto:\n\nSaludos",
+            (("block-1.jpg", "image/jpeg", len(JPEG)),),
+            ("body:base64-block",),
+        ),
+        id="base64-run",
+    ),
+    pytest.param(
+        BlockCase(
+            "Content-Type: text/plain; charset=utf-8\n",
+            crlf(b64(("La línea no va desde ayer por la tarde. " * 6).encode())),
+            ("La línea no va desde ayer por la tarde. " * 6).strip(),
+            (),
+            ("body:base64-undeclared",),
+        ),
+        id="base64-text-without-transfer-encoding",
+    ),
+    pytest.param(
+        BlockCase(
+            "Content-Type: text/plain\nContent-Transfer-Encoding: x-uuencode\n",
+            crlf("begin 644 log.txt\n" + uuencode(b"PPPoE timeout\n" * 10) + "end\n"),
+            "",
+            (("log.txt", "text/plain", 140),),
+            ("body:uuencode-part",),
+        ),
+        id="uuencoded-text-part",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", BLOCK_CASES)
+def test_structure_and_encoded_blocks_become_attachments(case: BlockCase) -> None:
+    raw = crlf(f"From: a@b.es\nSubject: Factura\n{case.head}\n") + case.body
+
+    parsed = parse_mail(raw)
+
+    assert parsed.body_text == case.text
+    assert [(a.filename, a.content_type, a.size) for a in parsed.attachments] == list(
+        case.attachments
+    )
+    for defect in case.defects:
+        assert defect in parsed.defects
+    for marker in ("--XYZ", "Content-Type", "begin 644", "=ybegin", "=yend", "JVBERi0"):
+        assert marker not in parsed.body_text
+
+
+def test_ordinary_text_with_dashes_and_long_words_is_untouched() -> None:
+    text = (
+        "-----Original Message-----\nFrom: Soporte\nSubject: Ticket\n\n"
+        "begin the test at 644 Main Street\n"
+        "Ref: ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop0123456789\n"
+        "--\nPep"
+    )
+    parsed = parse_mail(crlf(f"From: a@b.es\nSubject: x\n\n{text}\n"))
+
+    assert parsed.body_text == text
+    assert parsed.attachments == ()
+    assert parsed.defects == ()
+
+
+# --- HTML of any size becomes text within budget -----------------------------------------
+
+
+def html_mail(markup: str) -> bytes:
+    head = "From: a@b.es\r\nSubject: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+    return head.encode() + markup.encode()
+
+
+ROW = "<tr><td style='font-family:Arial;color:#333'>Concepto {}</td><td>45,00 &euro;</td></tr>\n"
+
+HTML_CASES = [
+    pytest.param(
+        "<html><body><p>Hola, la factura:</p><table>"
+        + "".join(ROW.format(i) for i in range(6500))
+        + "</table><p>Gracias</p></body></html>",
+        ("Hola, la factura:", "Concepto 6499 45,00 €", "Gracias"),
+        ("html:fast-strip",),
+        id="571kb-table",
+    ),
+    pytest.param(
+        "<html><body>"
+        + "<div><font>" * 400
+        + "El router no va"
+        + "</font></div>" * 400
+        + "</body>",
+        ("El router no va",),
+        (),
+        id="nested-deeper-than-libxml2-allows",
+    ),
+    pytest.param(
+        "<html><body>" + "<div>" * 3000 + "El router no va" + "</div>" * 3000 + "</body>",
+        ("El router no va",),
+        ("html-unreadable",),
+        id="nested-deeper-than-the-recursion-limit",
+    ),
+    pytest.param(
+        "<p>Mirad la foto</p><img src='data:image/png;base64," + "QUJD" * 150_000 + "'><p>Fin</p>",
+        ("Mirad la foto", "Fin"),
+        (),
+        id="large-inline-image",
+    ),
+    pytest.param(
+        "<p>" + "palabra " * 200_000 + "</p><p>final</p>",
+        ("palabra palabra",),
+        ("html:truncated", "html:fast-strip"),
+        id="over-the-size-cap",
+    ),
+    pytest.param(
+        "<p>a " + "< b " * 40_000 + "</p>",
+        ("a < b < b",),
+        ("html:fast-strip",),
+        id="unclosed-angle-brackets",
+    ),
+]
+
+
+@pytest.mark.parametrize(("markup", "has", "defects"), HTML_CASES)
+def test_html_of_any_size_becomes_text(
+    markup: str, has: tuple[str, ...], defects: tuple[str, ...]
+) -> None:
+    start = time.perf_counter()
+    parsed = parse_mail(html_mail(markup))
+    elapsed = time.perf_counter() - start
+
+    for text in has:
+        assert text in parsed.body_text
+    assert "<" not in parsed.body_text.replace("< b", "")
+    assert tuple(d for d in parsed.defects if d.startswith("html")) == defects
+    assert elapsed < 2.0  # generous for slow CI; about 0.1-0.2 s on a laptop
+
+
+def test_large_html_keeps_table_rows_on_lines() -> None:
+    markup = "<table>" + "".join(ROW.format(i) for i in range(3000)) + "</table>"
+
+    lines = parse_mail(html_mail(markup)).body_text.splitlines()
+
+    assert lines[:2] == ["Concepto 0 45,00 €", "Concepto 1 45,00 €"]
+
+
+# --- fuzz -------------------------------------------------------------------------------------
+
+SEEDS = [
+    crlf(PLAIN_HEAD + "\nNo tenim línia.\n"),
+    crlf("From: a@b.es\nSubject: x\nContent-Type: multipart/mixed\n\n") + crlf(UNPARSED_MULTIPART),
+    crlf("From: a@b.es\nSubject: x\n\nbegin 644 f.pdf\n" + uuencode(PDF[:200]) + "end\n"),
+    html_mail("<html><body><div><p>Hola &amp; adéu</p></div></body></html>"),
+    b"\xef\xbb\xbf\r\nFrom  : =?gb2312?B?xOO6ww==?= <a@b.es>\r\nSubject: =?utf-7?Q?+2AA-?=\r\n"
+    b"bad line\r\nContent-Type: text/plain; charset=x-foo\r\n\r\n\xc4\xe3\xba\xc3",
+]
+
+
+def _no_lone_surrogates(text: str) -> bool:
+    return not any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _assert_clean(parsed: ParsedMail) -> None:
+    texts = [
+        parsed.subject,
+        parsed.from_address,
+        parsed.from_name,
+        parsed.body_text,
+        parsed.clean_text,
+        parsed.body_html or "",
+        parsed.reply_to or "",
+        *parsed.to,
+        *parsed.cc,
+        *parsed.defects,
+        *(part for header in parsed.headers for part in header),
+        *(a.filename for a in parsed.attachments),
+        *(a.content_type for a in parsed.attachments),
+    ]
+    for text in texts:
+        assert isinstance(text, str)
+        assert _no_lone_surrogates(text)
+
+
+@st.composite
+def mutated_mail(draw: st.DrawFn) -> bytes:
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(0, 8))):
+        position = draw(st.integers(0, len(data)))
+        action = draw(st.sampled_from(["insert", "delete", "replace"]))
+        chunk = draw(
+            st.one_of(
+                st.binary(max_size=8),
+                st.sampled_from([b"\r\n", b"\r\n\r\n", b":", b" ", b"=?", b"?=", b"--", b"<"]),
+            )
+        )
+        if action == "insert":
+            data[position:position] = chunk
+        elif action == "delete":
+            del data[position : position + len(chunk) + 1]
+        else:
+            data[position : position + len(chunk)] = chunk
+    return bytes(data)
+
+
+FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=1024), mutated_mail()))
+def test_fuzz_parse_raises_only_unparseable_and_gives_clean_text(raw: bytes) -> None:
+    try:
+        parsed = parse_mail(raw)
+    except UnparseableMail:
+        return
+    _assert_clean(parsed)
+    assert parsed.raw_size == len(raw)

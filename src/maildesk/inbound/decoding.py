@@ -62,6 +62,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _ASCII = bytes(range(128))
 _ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _WESTERN_HIGH_SHARE = 0.25  # western languages: at most ~1 letter in 10 is accented
+_MAX_LABEL = 40
 _DETECT_BYTES = 16 * 1024  # charset-normalizer is slow: it sees at most this much
 
 
@@ -127,8 +128,15 @@ def scrub_surrogates(text: str) -> str:
 
 
 def _clean_label(charset: str | None) -> str:
-    """Lower-cased charset label without quotes and RFC 2231 language ("utf-8*en")."""
-    return (charset or "").strip().strip("\"'").strip().lower().split("*", 1)[0]
+    """Lower-cased charset label without quotes and RFC 2231 language ("utf-8*en").
+
+    Characters no charset name has (8-bit bytes, controls) become "?", so the label can be
+    shown in a defect note; the length is capped for the same reason.
+    """
+    label = (charset or "").strip().strip("\"'").strip().lower().split("*", 1)[0]
+    if not (label.isascii() and label.isprintable()):
+        label = "".join(c if c.isascii() and c.isprintable() else "?" for c in label)
+    return label[:_MAX_LABEL]
 
 
 @functools.lru_cache(maxsize=512)
