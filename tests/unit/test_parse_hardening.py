@@ -225,6 +225,9 @@ SUBJECTS = [
     pytest.param(b_word("gbk", "网络断了").encode(), "网络断了", None, id="gbk"),
     pytest.param(b_word("gb18030", "网络𠀀断了").encode(), "网络𠀀断了", None, id="gb18030"),
     pytest.param(b_word("GB18030", "网络").encode(), "网络", None, id="gb18030-upper"),
+    pytest.param(  # raw bytes in the word, one of them 0xA0 (a no-break space in cp1252)
+        b"=?gb18030?Q?" + "网络仩".encode("gb18030") + b"?=", "网络仩", None, id="gb18030-8bit"
+    ),
     pytest.param(
         b_word("iso-8859-8-i", "שלום עולם", "iso-8859-8").encode(), "שלום עולם", None, id="he-i"
     ),
@@ -607,6 +610,7 @@ def _no_lone_surrogates(text: str) -> bool:
 def _assert_clean(parsed: ParsedMail) -> None:
     texts = [
         parsed.subject,
+        parsed.content_type,
         parsed.from_address,
         parsed.from_name,
         parsed.body_text,

@@ -109,6 +109,11 @@ def _detect(data: bytes) -> str | None:
     sample = data[:_DETECT_BYTES]
     if len(data) > _DETECT_BYTES and b"\n" in sample:
         sample = sample.rsplit(b"\n", 1)[0]
+    return _detect_sample(sample)
+
+
+@functools.lru_cache(maxsize=64)  # a mail's 8-bit From/Subject are decoded more than once
+def _detect_sample(sample: bytes) -> str | None:
     try:
         best = from_bytes(sample).best()
     except Exception:  # a detector bug must not cost us the mail
@@ -203,7 +208,8 @@ def _decode_8bit(value: str) -> Decoded:
     try:
         return Decoded(data.decode("utf-8"))
     except UnicodeDecodeError:
-        return Decoded(guess_decode(data).text, ("8bit-not-utf8",))
+        guessed = guess_decode(data)
+        return Decoded(guessed.text, ("8bit-not-utf8", *guessed.defects))
 
 
 def _unfold(value: str) -> str:

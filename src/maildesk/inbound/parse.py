@@ -1,8 +1,17 @@
 """MIME bytes → ``ParsedMail``: decoded headers, readable body text, attachments.
 
 Pure: no I/O. A mail that cannot be read at all raises ``UnparseableMail`` with a
-machine-readable reason; everything else degrades (unknown or lying charsets are decoded
-as UTF-8, else windows-1252, with replacement, and recorded in ``defects``).
+machine-readable reason; everything else degrades, and every fallback is recorded in
+``defects`` (short notes such as ``charset-unknown:x-foo`` or ``header:malformed-line``):
+
+- a byte-order mark or blank lines before the headers are dropped, obsolete ``Name  :``
+  headers repaired, and a stray non-header line skipped when headers follow it;
+- text is decoded as ``decoding`` explains (charset supersets, detection, never raises);
+- a From whose display name is malformed still yields its ``<address>``;
+- MIME structure the parser did not split (boundary missing or wrong, or inside a text part)
+  is walked as a multipart, and uuencode / yEnc / base64 blocks pasted into text become
+  attachments (``blocks``), so neither ever reaches ``body_text``;
+- HTML becomes text within a time and size budget (``htmltext``).
 
 The MIME tree is parsed with ``policy.compat32``: it is ~5x faster than ``policy.default``
 and its header access never raises. ``policy.default``'s strict header parser is used only
@@ -248,7 +257,7 @@ def _build(message: Message, raw: bytes, defects: list[str]) -> ParsedMail:
         date=date,
         return_path=_return_path(first_raw.get("return-path")),
         headers=tuple(headers),
-        content_type=message.get_content_type(),
+        content_type=_safe_type(message.get_content_type()),
         body_text=body_text,
         body_html=parts.html,
         clean_text=quotes.clean_reply(body_text, forwarded=quotes.is_forward_subject(subject)),
