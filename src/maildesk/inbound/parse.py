@@ -1,8 +1,17 @@
 """MIME bytes → ``ParsedMail``: decoded headers, readable body text, attachments.
 
 Pure: no I/O. A mail that cannot be read at all raises ``UnparseableMail`` with a
-machine-readable reason; everything else degrades (unknown or lying charsets are decoded
-as UTF-8, else windows-1252, with replacement, and recorded in ``defects``).
+machine-readable reason; everything else degrades, and every fallback is recorded in
+``defects`` (short notes such as ``charset-unknown:x-foo`` or ``header:malformed-line``):
+
+- a byte-order mark or blank lines before the headers are dropped, obsolete ``Name  :``
+  headers repaired, and a stray non-header line skipped when headers follow it;
+- text is decoded as ``decoding`` explains (charset supersets, detection, never raises);
+- a From whose display name is malformed still yields its ``<address>``;
+- MIME structure the parser did not split (boundary missing or wrong, or inside a text part)
+  is walked as a multipart, and uuencode / yEnc / base64 blocks pasted into text become
+  attachments (``blocks``), so neither ever reaches ``body_text``;
+- HTML becomes text within a time and size budget (``htmltext``).
 
 The MIME tree is parsed with ``policy.compat32``: it is ~5x faster than ``policy.default``
 and its header access never raises. ``policy.default``'s strict header parser is used only
@@ -19,18 +28,15 @@ import email
 import email.policy
 import email.utils
 import hashlib
-import html
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
 
-from inscriptis import get_text
-from inscriptis.css_profiles import CSS_PROFILES
-from inscriptis.model.config import ParserConfig
-
 from maildesk.inbound import quotes
+from maildesk.inbound.blocks import extract_blocks
 from maildesk.inbound.decoding import decode_bytes, decode_header_value, raw_header_text
+from maildesk.inbound.htmltext import html_to_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +96,24 @@ FORWARD_MARKER = quotes.FORWARD_MARKER
 
 _MAX_DEPTH = 16
 _SNIFF_BYTES = 1024
+_BOM = b"\xef\xbb\xbf"
+_SPACES = b" \t\r\n\x0b\x0c"
 _HEADER_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
+_STRICT_FIELD = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
+_OBS_FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]+:")
+_ODD_HEADER_LINE = re.compile(rb"\n(?![\x21-\x39\x3b-\x7e]+:|[ \t])")
+_KNOWN_FIELD = re.compile(
+    rb"(?i)(?:from|sender|to|cc|subject|date|message-id|mime-version|content-[a-z-]+|reply-to"
+    rb"|in-reply-to|references|return-path|received|x-[\x21-\x39\x3b-\x7e]+)[ \t]*:"
+)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 _MESSAGE_ID = re.compile(r"<\s*([^<>\s]+)\s*>")
-_ADDR_SPEC = re.compile(r"[^\s<>(),;:\"@\[\]]+@[^\s<>(),;:\"@\[\]]+")
+# No controls and no lone surrogates (the strict parser's output for an unknown charset).
+_ADDR_CHARS = r"[^\s<>(),;:\"@\[\]\x00-\x1f\x7f\ud800-\udfff]+"
+_ADDR_SPEC = re.compile(_ADDR_CHARS + "@" + _ADDR_CHARS)
 _ANGLE = re.compile(r"<([^<>]*)>")
-_TAG = re.compile(r"<[^>]*>")
+_DISPLAY_JUNK = re.compile(r'["\\]+')
 _PATH_SEP = re.compile(r"[\\/]")
 _CONTROL_CHAR = re.compile(r"[\x00-\x1f\x7f]")
 _BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
@@ -105,21 +122,79 @@ _SIMPLE_MAILBOX = re.compile(
     r'\s*(?:"([^"\\]*)"|([^"<>@,;:\\()\[\]]*?))\s*<([^<>\s]+)>\s*|\s*([^<>\s"]+)\s*'
 )
 _FORWARD_TYPES = ("message/rfc822", "message/global")
-_HTML_CONFIG = ParserConfig(css=CSS_PROFILES["strict"])
+_UUENCODED = frozenset({"x-uuencode", "uuencode", "x-uue", "uue"})
+_UU_BEGIN = re.compile(r"^begin [0-7]{3,4} ([^\r\n]+)", re.MULTILINE)
+# A MIME delimiter line followed by part headers that include a Content-* one: the text is
+# a multipart whose boundary the parser did not know (missing, wrong or a lost header).
+_EMBEDDED_PART = re.compile(
+    rb"^--([^\s\"\\]{1,200})[ \t]*\r?\n(?:[\x21-\x39\x3b-\x7e]+:[^\n]*\n(?:[ \t][^\n]*\n)*)*?"
+    rb"content-(?:type|transfer-encoding|disposition)[ \t]*:",
+    re.MULTILINE | re.IGNORECASE,
+)
+_MIME_PREAMBLE = re.compile(r"(?i)\A[^\n]*\bMIME\b[^\n]*\Z")
 
 
 def parse_mail(raw: bytes) -> ParsedMail:
     """Parse raw RFC 5322 bytes; raise ``UnparseableMail`` only when they are not a mail."""
-    _sniff(raw)
+    defects: list[str] = []
+    data = _strip_leading(raw, defects)
+    _sniff(data)
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+        data = _repair_header_section(data, defects)
+        message = email.message_from_bytes(data, policy=email.policy.compat32)
         if not message.keys():
             raise UnparseableMail("no-headers", "parser found no header section")
-        return _build(message, raw)
+        return _build(message, raw, defects)
     except UnparseableMail:
         raise
     except Exception as exc:  # a parser bug on hostile input: quarantine it, never crash intake
         raise UnparseableMail("parser-error", f"{type(exc).__name__}: {exc}") from exc
+
+
+def _strip_leading(raw: bytes, defects: list[str]) -> bytes:
+    """Drop a UTF-8 byte-order mark and blank lines or spaces before the first header."""
+    data = raw
+    while True:
+        if data.startswith(_BOM):
+            data = data[len(_BOM) :]
+            defects.append("body:bom")
+        elif data[:1].isspace():
+            data = data.lstrip(_SPACES)
+            defects.append("body:leading-whitespace")
+        else:
+            return data
+
+
+def _repair_header_section(data: bytes, defects: list[str]) -> bytes:
+    """Make the header section readable for ``compat32``, which stops at the first odd line.
+
+    ``Name  : value`` (obsolete syntax) becomes ``Name: value`` (compat32 reads ``From  :``
+    as an mbox envelope line and any other ``Name :`` as the start of the body). A line
+    that is no header is dropped when a well-known header follows it before the blank line;
+    otherwise it is where the body starts, as the parser would read it.
+    """
+    end = _HEADER_END.search(data)
+    header = data[: end.start()] if end else data
+    if _STRICT_FIELD.match(header) and not _ODD_HEADER_LINE.search(header):
+        return data  # the common case: nothing to repair
+    lines = header.split(b"\n")
+    kept: list[bytes] = []
+    if lines[0].startswith(b"From ") and not _OBS_FIELD.match(lines[0]):
+        kept.append(lines.pop(0))  # mbox envelope line
+    for index, line in enumerate(lines):
+        obs = _OBS_FIELD.match(line)
+        if _STRICT_FIELD.match(line) or line[:1] in (b" ", b"\t"):
+            kept.append(line)
+        elif obs:
+            kept.append(obs.group(1) + b":" + line[obs.end() :])
+            defects.append("header:obs-syntax")
+        elif any(_KNOWN_FIELD.match(later) for later in lines[index + 1 :]):
+            defects.append("header:malformed-line")
+        else:
+            kept.extend(lines[index:])
+            break
+    repaired = b"\n".join(kept)
+    return repaired + data[end.start() :] if end else repaired
 
 
 def _sniff(raw: bytes) -> None:
@@ -149,8 +224,7 @@ class _Parts:
     defects: list[str] = field(default_factory=list)
 
 
-def _build(message: Message, raw: bytes) -> ParsedMail:
-    defects: list[str] = []
+def _build(message: Message, raw: bytes, defects: list[str]) -> ParsedMail:
     headers: list[tuple[str, str]] = []
     first_raw: dict[str, str] = {}
     for name, value in message.raw_items():
@@ -183,7 +257,7 @@ def _build(message: Message, raw: bytes) -> ParsedMail:
         date=date,
         return_path=_return_path(first_raw.get("return-path")),
         headers=tuple(headers),
-        content_type=message.get_content_type(),
+        content_type=_safe_type(message.get_content_type()),
         body_text=body_text,
         body_html=parts.html,
         clean_text=quotes.clean_reply(body_text, forwarded=quotes.is_forward_subject(subject)),
@@ -217,16 +291,18 @@ def _first_address(name: str, value: str | None, defects: list[str]) -> tuple[st
         if "=?" in display:
             display = decode_header_value(display).text
         return _fold(display), spec.lower()
-    try:
-        header = email.policy.default.header_factory(name, text)
-        found = [(a.display_name, a.addr_spec) for a in header.addresses]
-        defects.extend(f"header:{name}:{type(d).__name__}" for d in header.defects)
-    except Exception:  # the strict parser chokes on some real-world headers: fall back
-        defects.append(f"header:{name}:unreadable")
-        found = []
-    for display, spec in found:
-        if _ADDR_SPEC.fullmatch(spec):
-            return _fold(display), spec.lower()
+    strict, complaints = _strict_first_address(name, text)
+    defects.extend(complaints)
+    angled = _angled_address(text)
+    if strict and (not complaints or angled is None or angled[1] == strict[1]):
+        return strict
+    if angled is not None:
+        # A malformed display name (8-bit bytes, a broken encoded word, an unbalanced quote)
+        # misleads the parsers, but the address in angle brackets is what the sender meant.
+        defects.append(f"header:{name}:malformed-display-name")
+        return angled
+    if strict:
+        return strict
     for display, spec in email.utils.getaddresses([text]):
         if _ADDR_SPEC.fullmatch(spec):
             return _fold(decode_header_value(display).text), spec.lower()
@@ -234,6 +310,32 @@ def _first_address(name: str, value: str | None, defects: list[str]) -> tuple[st
     if bare:
         return "", bare.group(0).lower()
     defects.append(f"header:{name}:no-address")
+    return None
+
+
+def _strict_first_address(name: str, text: str) -> tuple[tuple[str, str] | None, list[str]]:
+    """The first valid address by ``policy.default``'s parser, and its complaints."""
+    try:
+        header = email.policy.default.header_factory(name, text)
+        found = [(a.display_name, a.addr_spec) for a in header.addresses]
+        complaints = [f"header:{name}:{type(d).__name__}" for d in header.defects]
+    except Exception:  # the strict parser chokes on some real-world headers: fall back
+        return None, [f"header:{name}:unreadable"]
+    for display, spec in found:
+        if _ADDR_SPEC.fullmatch(spec):
+            # Words inside a quoted string are left encoded, words in a charset Python does
+            # not know are decoded to surrogates: both are decoded (again) here.
+            return (_fold(decode_header_value(display).text), spec.lower()), complaints
+    return None, complaints
+
+
+def _angled_address(text: str) -> tuple[str, str] | None:
+    """The first ``<addr-spec>`` and the text before it as the display name."""
+    for match in _ANGLE.finditer(text):
+        spec = match.group(1).strip()
+        if _ADDR_SPEC.fullmatch(spec):
+            display = _DISPLAY_JUNK.sub(" ", text[: match.start()]).strip(" ,;")
+            return _fold(decode_header_value(display).text), spec.lower()
     return None
 
 
@@ -297,26 +399,96 @@ def _walk(part: Message, parts: _Parts, *, depth: int, in_report: bool) -> None:
                     if isinstance(child, Message):
                         _walk(child, parts, depth=depth + 1, in_report=in_report)
         else:
-            _leaf(part, ctype, parts)
+            _leaf(part, ctype, parts, depth=depth, in_report=in_report)
     except Exception as exc:  # one unreadable part must not cost us the rest of the mail
         parts.defects.append(f"part-unreadable:{type(exc).__name__}")
     parts.defects.extend(type(d).__name__ for d in part.defects)
 
 
-def _leaf(part: Message, ctype: str, parts: _Parts) -> None:
+def _leaf(part: Message, ctype: str, parts: _Parts, *, depth: int, in_report: bool) -> None:
     """A single part: the body text/HTML, an attachment, or inline text we do not use."""
     if ctype.startswith("multipart/"):  # boundary missing: the parser left the body as text
         ctype = "text/plain"
     disposition = part.get_content_disposition()
     filename = _filename(part, parts)
     inline_text = ctype.startswith("text/") and disposition != "attachment" and not filename
+    if inline_text and _transfer_encoding(part) in _UUENCODED:  # compat32 decodes it: a file
+        inline_text = False
+        filename = _uu_filename(part)
+        parts.defects.append("body:uuencode-part")
     if not inline_text:
-        parts.attachments.append(Attachment(filename, ctype, len(_payload(part))))
-    elif ctype == "text/plain" and parts.plain is None:
-        text = _body_text(part, parts)
-        parts.plain = text if text.strip() else None
+        parts.attachments.append(Attachment(filename, _safe_type(ctype), len(_payload(part))))
+    elif ctype == "text/plain":
+        data = _payload(part)
+        if _recover_multipart(data, parts, depth=depth, in_report=in_report):
+            return
+        if parts.plain is None:
+            text = _plain_text(_body_text(part, data, parts), parts)
+            parts.plain = text if text.strip() else None
     elif ctype == "text/html" and parts.html is None:
-        parts.html = _body_text(part, parts)
+        parts.html = _body_text(part, _payload(part), parts)
+
+
+def _uu_filename(part: Message) -> str:
+    """The file name on the ``begin 644 name`` line of a uuencoded part."""
+    payload = part.get_payload()
+    found = _UU_BEGIN.search(payload) if isinstance(payload, str) else None
+    return _PATH_SEP.split(raw_header_text(found.group(1)).text)[-1] if found else ""
+
+
+def _transfer_encoding(part: Message) -> str:
+    return str(part.get("content-transfer-encoding", "")).strip().lower()
+
+
+def _safe_type(ctype: str) -> str:
+    """A content type fit to store: hostile 8-bit names become application/octet-stream."""
+    return ctype if ctype.isascii() and ctype.isprintable() else "application/octet-stream"
+
+
+def _recover_multipart(data: bytes, parts: _Parts, *, depth: int, in_report: bool) -> bool:
+    """Walk MIME structure found in a text part as a multipart; False when there is none."""
+    if b"--" not in data:
+        return False
+    found = _EMBEDDED_PART.search(data)
+    if found is None:
+        return False
+    head = b'Content-Type: multipart/mixed; boundary="' + found.group(1) + b'"\r\n\r\n'
+    inner = email.message_from_bytes(head + data, policy=email.policy.compat32)
+    if not isinstance(inner.get_payload(), list):
+        return False
+    parts.defects.append("mime:unparsed-multipart")
+    had_text = parts.plain is not None
+    _walk(inner, parts, depth=depth + 1, in_report=in_report)
+    preamble = _preamble_text(inner, parts)
+    if preamble and not had_text:  # words written before the structure are the client's
+        if parts.plain is not None:
+            parts.plain = f"{preamble}\n\n{parts.plain}"
+        elif parts.html is None:
+            parts.plain = preamble
+    return True
+
+
+def _preamble_text(message: Message, parts: _Parts) -> str:
+    """Text before the first boundary, unless it is the usual "This is a MIME message"."""
+    raw = (message.preamble or "").encode("utf-8", "surrogateescape")
+    decoded = decode_bytes(raw, None)
+    text = _plain_text(_normalize_text(decoded.text), parts)
+    if not text or _MIME_PREAMBLE.match(text):
+        return ""
+    parts.defects.extend(decoded.defects)
+    return text
+
+
+def _plain_text(text: str, parts: _Parts) -> str:
+    """The text without pasted files (uuencode, yEnc, base64), which become attachments."""
+    extracted = extract_blocks(text)
+    if extracted.decoded_base64:
+        parts.defects.append("body:base64-undeclared")
+        return _normalize_text(extracted.text)
+    for block in extracted.blocks:
+        parts.attachments.append(Attachment(block.filename, block.content_type, block.size))
+        parts.defects.append(f"body:{block.kind}-block")
+    return extracted.text
 
 
 def _payload(part: Message) -> bytes:
@@ -339,16 +511,24 @@ def _filename(part: Message, parts: _Parts) -> str:
     return _CONTROL_CHAR.sub("", _PATH_SEP.split(decoded.text)[-1]).strip()
 
 
-def _body_text(part: Message, parts: _Parts) -> str:
-    decoded = decode_bytes(_payload(part), part.get_content_charset())
+def _body_text(part: Message, data: bytes, parts: _Parts) -> str:
+    decoded = decode_bytes(data, _charset(part, parts))
     parts.defects.extend(decoded.defects)
     return _normalize_text(decoded.text)
+
+
+def _charset(part: Message, parts: _Parts) -> str | None:
+    try:
+        return part.get_content_charset()
+    except Exception:  # an 8-bit or RFC 2231 charset parameter compat32 cannot read
+        parts.defects.append("charset-unreadable")
+        return None
 
 
 def _normalize_text(text: str) -> str:
     """LF newlines, no NULs (PostgreSQL rejects them), no trailing spaces, no blank edges."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    return _TRAILING_SPACE.sub("\n", text).strip()
+    return _TRAILING_SPACE.sub("\n", text).strip().lstrip("\ufeff")
 
 
 def _message_part(
@@ -420,9 +600,6 @@ def _compose_body(parts: _Parts) -> tuple[str, str]:
 
 
 def _html_to_text(markup: str, parts: _Parts) -> str:
-    try:
-        text = get_text(markup, _HTML_CONFIG)
-    except Exception:  # lxml refuses some documents; a crude strip still gives the words
-        parts.defects.append("html-unreadable")
-        text = html.unescape(_TAG.sub(" ", markup))
+    text, defects = html_to_text(markup)
+    parts.defects.extend(defects)
     return _BLANK_RUN.sub("\n\n", _normalize_text(text))
