@@ -178,6 +178,11 @@ def decode_bytes(data: bytes, charset: str | None) -> Decoded:
             return Decoded(data.decode("ascii"))
         return _with_defect(guess_decode(data), f"charset-mislabelled:{label}")
     if name in _WESTERN:
+        if not data.isascii():
+            try:  # UTF-8 labelled latin-1 (a common mislabel): valid UTF-8 is never an accident
+                return Decoded(data.decode("utf-8"), (f"charset-mislabelled:{label}",))
+            except UnicodeDecodeError:
+                pass
         try:
             return Decoded(data.decode("cp1252"))
         except UnicodeDecodeError:

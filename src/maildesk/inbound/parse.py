@@ -137,7 +137,7 @@ _MIME_PREAMBLE = re.compile(r"(?i)\A[^\n]*\bMIME\b[^\n]*\Z")
 def parse_mail(raw: bytes) -> ParsedMail:
     """Parse raw RFC 5322 bytes; raise ``UnparseableMail`` only when they are not a mail."""
     defects: list[str] = []
-    data = _strip_leading(raw, defects)
+    data = _strip_leading(_cr_line_ends(raw, defects), defects)
     _sniff(data)
     try:
         data = _repair_header_section(data, defects)
@@ -149,6 +149,15 @@ def parse_mail(raw: bytes) -> ParsedMail:
         raise
     except Exception as exc:  # a parser bug on hostile input: quarantine it, never crash intake
         raise UnparseableMail("parser-error", f"{type(exc).__name__}: {exc}") from exc
+
+
+def _cr_line_ends(raw: bytes, defects: list[str]) -> bytes:
+    """Classic Mac line ends (CR alone): read each CR as a line break."""
+    head = raw[:_SNIFF_BYTES]
+    if b"\n" in head or b"\r" not in head:
+        return raw
+    defects.append("line-ends:cr-only")
+    return raw.replace(b"\r", b"\r\n")
 
 
 def _strip_leading(raw: bytes, defects: list[str]) -> bytes:
@@ -207,9 +216,13 @@ def _sniff(raw: bytes) -> None:
     controls = len(_CONTROL_BYTE.findall(header))
     if controls * 20 > len(header):
         raise UnparseableMail("binary", f"{controls} control bytes in the first {len(header)}")
-    lines = head.split(b"\n", 2)
-    first = lines[1] if lines[0].startswith(b"From ") and len(lines) > 1 else lines[0]
-    if not _HEADER_LINE.match(first):
+    lines = header.split(b"\n", 8)
+    if lines[0].startswith(b"From ") and len(lines) > 1:
+        lines = lines[1:]  # mbox envelope line
+    first = lines[0]
+    # A malformed first line is forgiven when well-known header lines follow it (the
+    # repair drops it): mail from a broken client, not prose.
+    if not _HEADER_LINE.match(first) and not any(_KNOWN_FIELD.match(x) for x in lines[1:6]):
         raise UnparseableMail("no-headers", f"first line {first[:40]!r}")
 
 
@@ -506,9 +519,27 @@ def _filename(part: Message, parts: _Parts) -> str:
         return ""
     if not name:
         return ""
+    if "\ufffd" in str(name):  # raw 8-bit bytes in the parameter: read them ourselves
+        name = _raw_filename(part) or name
     decoded = decode_header_value(str(name))
     parts.defects.extend(f"filename:{d}" for d in decoded.defects)
     return _CONTROL_CHAR.sub("", _PATH_SEP.split(decoded.text)[-1]).strip()
+
+
+_RAW_NAME = re.compile(r'(?i)\b(?:file)?name\s*=\s*(?:"([^"]*)"|([^\s;"]+))')
+
+
+def _raw_filename(part: Message) -> str | None:
+    """The file name as sent in 8-bit bytes (compat32 keeps them as surrogate escapes in
+    the raw header; its own parameter reader turns them into U+FFFD): UTF-8, else guessed."""
+    for key, value in part.raw_items():
+        if key.lower() not in ("content-disposition", "content-type"):
+            continue
+        found = _RAW_NAME.search(str(value))
+        if found:
+            data = (found.group(1) or found.group(2)).encode("utf-8", "surrogateescape")
+            return decode_bytes(data, None).text
+    return None
 
 
 def _body_text(part: Message, data: bytes, parts: _Parts) -> str:

@@ -3672,14 +3672,17 @@ def unreadables() -> None:
         .encode("utf-16"),
         "a mail saved as UTF-16 (NUL byte every other byte)",
     )
-    unreadable(
+    readable(
         "cr-only-line-ends",
         build(
             std_headers("cr-only", "Laura Gil <laura.gil@ferreteriagil.test>", "Sin tono"),
             SIN_TONO,
             eol="\r",
         ),
-        "classic Mac CR-only line ends: treated as unreadable by team decision",
+        "classic Mac CR-only line ends: readable once CR is read as a line break",
+        subject="Sin tono",
+        address="laura.gil@ferreteriagil.test",
+        contains=["no da tono"],
     )
     unreadable(
         "gzip-mail",
