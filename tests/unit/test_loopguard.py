@@ -451,6 +451,22 @@ def test_read_receipt_subject_backed_by_other_signs(
     )
 
 
+def test_outlook_receipts_from_exchange_are_receipts() -> None:
+    """Exchange's own headers on a person's receipt, in plain text and in HTML only."""
+    exchange = (
+        "Thread-Topic: Ayuda\r\nThread-Index: AQHaB1234==\r\n"
+        "X-MS-Exchange-Organization-SCL: -1\r\nX-MS-Has-Attach:\r\nX-MS-TNEF-Correlator:\r\n"
+    )
+    check(mail(exchange, subject="Read: Ayuda", body=READ_ON), "read-receipt:subject:body")
+    html = (
+        "<html><body><p><font size=2>Your message</font></p><p>To: ana@clientes.test<br>"
+        "Subject: Ayuda<br>Sent: 10/11/2026 8:55</p><p>was read on 10/11/2026 9:20.</p>"
+        "</body></html>"
+    )
+    headers = exchange + "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n"
+    check(mail(headers, subject="Read: Ayuda", body=html), "read-receipt:subject:body")
+
+
 def test_read_receipt_with_an_attached_message() -> None:
     raw = (
         b"From: Ana <ana@clientes.test>\r\nTo: support@maildesk.test\r\n"
