@@ -466,6 +466,204 @@ From: support@maildesk.test
 )
 
 
+# A returned copy quoted inline: its headers, then our acknowledgement.
+def quoted_copy(number: int, to: str) -> str:
+    return f"""Return-Path: <support@maildesk.test>
+Received: from desk.maildesk.test (desk.maildesk.test [192.0.2.25])
+\tby mx.maildesk.test (Postfix) with ESMTPSA id 4Q3BBCF69D
+From: Soporte <support@maildesk.test>
+To: <{to}>
+Subject: [INC-2024-{number:04d}] Hemos recibido su incidencia
+Message-ID: <ack-{number}@maildesk.test>
+Auto-Submitted: auto-replied
+
+Hemos recibido su incidencia. Si escribe a otros@clientes.test, indique el número.
+
+otros@clientes.test
+"""
+
+
+POSTFIX_RETURNED_HEADERS = raw(
+    """
+Return-Path: <>
+From: MAILER-DAEMON@mail.clientes.test (Mail Delivery System)
+To: support@maildesk.test
+Subject: Undelivered Mail Returned to Sender
+""",
+    """
+This is the mail system at host mail.clientes.test.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients. It's attached below.
+
+<claire@clientes.test>: host mx.clientes.test[203.0.113.12] said: 550 5.1.1
+    <claire@clientes.test>: Recipient address rejected: User unknown
+
+--- Returned message headers ---
+
+"""
+    + quoted_copy(60, "claire@clientes.test"),
+)
+
+POSTFIX_NO_MARKER = raw(
+    """
+Return-Path: <>
+From: Mail Delivery System <MAILER-DAEMON@mx.clientes.test>
+To: support@maildesk.test
+Subject: Delayed Mail (still being retried)
+""",
+    """
+This is the mail system at host mx.clientes.test.
+
+# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #
+
+Your message could not be delivered for more than 4 hour(s).
+
+<luc@clientes.test>: connect to mail.clientes.test[203.0.113.77]:25: Connection refused
+
+"""
+    + quoted_copy(61, "luc@clientes.test"),
+)
+
+EXCHANGE_SPANISH = raw(
+    """
+From: Microsoft Outlook <postmaster@gestoria.test>
+To: support@maildesk.test
+Subject: No se puede entregar: [INC-2024-0062] Hemos recibido su incidencia
+Content-Type: text/plain; charset=utf-8
+""",
+    """
+No se pudo entregar a estos destinatarios o grupos:
+
+gestoria@gestoria.test
+No se encontró la dirección de correo electrónico que escribió.
+
+Información de diagnóstico para administradores:
+
+gestoria@gestoria.test
+Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; not found'
+
+Encabezados del mensaje original:
+
+"""
+    + quoted_copy(62, "gestoria@gestoria.test"),
+)
+
+SPANISH_MAILBOX_FULL = raw(
+    """
+Return-Path: <>
+From: Servicio de Correo <post.master@correo.test>
+To: support@maildesk.test
+Subject: Mensaje no entregado
+Content-Type: text/plain; charset=utf-8
+""",
+    """
+Su mensaje no ha podido ser entregado a los siguientes destinatarios:
+
+    rosa@inmobiliaria.test
+    Motivo: el buzón del destinatario está lleno (552 5.2.2)
+
+El mensaje ha sido devuelto al remitente.
+
+---- Mensaje original ----
+
+"""
+    + quoted_copy(63, "rosa@inmobiliaria.test"),
+)
+
+SPANISH_LATIN1 = (
+    raw(
+        """
+From: post_master@smtp.correo.test
+To: support@maildesk.test
+Subject: Error en la entrega del mensaje
+Content-Type: text/plain; charset=iso-8859-1
+Content-Transfer-Encoding: 8bit
+""",
+        """
+No ha sido posible entregar el mensaje al destinatario:
+
+<admin@ferreteria.test>: dirección desconocida (550 5.1.1)
+
+Cabeceras del mensaje original:
+
+"""
+        + quoted_copy(64, "admin@ferreteria.test"),
+    )
+    .decode("utf-8")
+    .encode("iso-8859-1")
+)
+
+DOMINO = raw(
+    """
+Return-Path: <>
+From: Mail Router <postmaster@grupo.test>
+To: support@maildesk.test
+Subject: DELIVERY FAILURE: User jserra (jserra@grupo.test) not listed in Domino Directory
+""",
+    """
+Your message
+
+  Subject: [INC-2024-0065] Hemos recibido su incidencia
+
+was not delivered to:
+
+  jserra@grupo.test
+
+because:
+
+  User jserra (jserra@grupo.test) not listed in Domino Directory
+
+Message-ID: <ack-65@maildesk.test>
+""",
+)
+
+YAHOO = raw(
+    """
+Return-Path: <>
+From: MAILER-DAEMON@yahoo.test
+To: support@maildesk.test
+Subject: Failure Notice
+""",
+    """
+Sorry, we were unable to deliver your message to the following address.
+
+<cafe@yahoo.test>:
+554: delivery error: dd This user doesn't have a yahoo.test account (cafe@yahoo.test)
+
+--- Below this line is a copy of the message.
+
+"""
+    + quoted_copy(66, "cafe@yahoo.test"),
+)
+
+FRENCH = raw(
+    """
+From: postmaster@orange.test
+To: support@maildesk.test
+Subject: Echec de distribution
+Content-Type: text/plain; charset=utf-8
+""",
+    """
+Ce message a été généré automatiquement.
+
+Votre message n'a pas pu être distribué au destinataire suivant :
+
+  luc@orange.test
+  Raison : adresse inconnue (550 5.1.1)
+
+----- Message d'origine -----
+
+"""
+    + quoted_copy(67, "luc@orange.test"),
+)
+
+RAW_8BIT_ORIGINAL = POSTFIX_DSN.replace(
+    b"Subject: [INC-2024-0042] Hemos recibido su incidencia",
+    "Subject: [INC-2024-0042] Avería en la línea".encode(),
+)
+
+
 @dataclass(frozen=True)
 class Case:
     raw: bytes
@@ -604,6 +802,102 @@ CASES = {
         "ack-54@maildesk.test",
         "Hemos recibido su incidencia",
         "El servidor remoto respondió: 550 5.1.1 Usuario desconocido",
+    ),
+    # a returned copy quoted inline under other markers, or none: its Message-ID still counts
+    "postfix-returned-message-headers": Case(
+        POSTFIX_RETURNED_HEADERS,
+        "plain-text",
+        "claire@clientes.test",
+        "5.1.1",
+        "failed",
+        True,
+        "ack-60@maildesk.test",
+        "[INC-2024-0060] Hemos recibido su incidencia",
+    ),
+    "postfix-copy-without-marker": Case(
+        POSTFIX_NO_MARKER,
+        "plain-text",
+        "luc@clientes.test",
+        "4.0.0",
+        "delayed",
+        False,
+        "ack-61@maildesk.test",
+        "[INC-2024-0061] Hemos recibido su incidencia",
+    ),
+    "exchange-spanish-encabezados": Case(
+        EXCHANGE_SPANISH,
+        "plain-text",
+        "gestoria@gestoria.test",
+        "5.1.10",
+        "failed",
+        True,
+        "ack-62@maildesk.test",
+        "[INC-2024-0062] Hemos recibido su incidencia",
+    ),
+    # notices worded in other ways
+    "spanish-no-ha-podido-ser-entregado": Case(
+        SPANISH_MAILBOX_FULL,
+        "plain-text",
+        "rosa@inmobiliaria.test",
+        "5.2.2",
+        "failed",
+        True,
+        "ack-63@maildesk.test",
+        "[INC-2024-0063] Hemos recibido su incidencia",
+        "Motivo: el buzón del destinatario está lleno (552 5.2.2)",
+    ),
+    "spanish-no-ha-sido-posible-latin1": Case(
+        SPANISH_LATIN1,
+        "plain-text",
+        "admin@ferreteria.test",
+        "5.1.1",
+        "failed",
+        True,
+        "ack-64@maildesk.test",
+        "[INC-2024-0064] Hemos recibido su incidencia",
+        "dirección desconocida (550 5.1.1)",
+    ),
+    "domino-was-not-delivered-to": Case(
+        DOMINO,
+        "plain-text",
+        "jserra@grupo.test",
+        "5.0.0",
+        "failed",
+        True,
+        "ack-65@maildesk.test",
+        "[INC-2024-0065] Hemos recibido su incidencia",
+    ),
+    "yahoo-unable-to-deliver": Case(
+        YAHOO,
+        "plain-text",
+        "cafe@yahoo.test",
+        "5.0.0",
+        "failed",
+        True,
+        "ack-66@maildesk.test",
+        "[INC-2024-0066] Hemos recibido su incidencia",
+    ),
+    "french-n-a-pas-pu-etre-distribue": Case(
+        FRENCH,
+        "plain-text",
+        "luc@orange.test",
+        "5.1.1",
+        "failed",
+        True,
+        "ack-67@maildesk.test",
+        "[INC-2024-0067] Hemos recibido su incidencia",
+        "Raison : adresse inconnue (550 5.1.1)",
+    ),
+    # raw UTF-8 in the returned original's subject is read as UTF-8, not replaced
+    "raw-8bit-original-subject": Case(
+        RAW_8BIT_ORIGINAL,
+        "delivery-status",
+        "ana@clientes.test",
+        "5.1.1",
+        "failed",
+        True,
+        "ack-42.1730000000@maildesk.test",
+        "[INC-2024-0042] Avería en la línea",
     ),
 }
 
@@ -797,6 +1091,26 @@ Your message was successfully delivered to the destination(s) listed below.
         raw(
             "From: MAILER-DAEMON@mx.test\nSubject: Undelivered Mail Returned to Sender",
             "This is the mail system at host mx.test.\n\nNobody is named here.\n",
+        ),
+        # people quoting the new notice wordings: no robot sender, no null return path
+        raw(
+            "From: Jordi <jserra@grupo.test>\nSubject: Correo que no llega",
+            "Your message\n\nwas not delivered to:\n\n  jserra@grupo.test\n",
+        ),
+        raw(
+            "From: Rosa <rosa@inmobiliaria.test>\nSubject: Mi buzón",
+            "Me sale: Su mensaje no ha podido ser entregado a los siguientes destinatarios:\n"
+            "\n    rosa@inmobiliaria.test\n",
+        ),
+        raw(
+            "From: Luc <luc@orange.test>\nSubject: Problème",
+            "Votre message n'a pas pu être distribué au destinataire suivant :\n\n"
+            "  luc@orange.test\n",
+        ),
+        # a robot's notice that names nobody except in the quoted copy's headers
+        raw(
+            "From: MAILER-DAEMON@mx.test\nSubject: Failure Notice",
+            "Sorry, we were unable to deliver your message.\n\n" + quoted_copy(70, "x@y.test"),
         ),
         b"",
         b"\x00\x01\x02 binary junk \xff\xfe",

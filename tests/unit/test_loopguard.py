@@ -339,6 +339,10 @@ def test_unreadable_sender_is_automatic() -> None:
         "Fuera de la oficina: Ayuda",
         "Fuera de la oficina",
         "Ausente: Ayuda",
+        "Ausente por vacaciones: Centralita sin línea",
+        "Ausente de la oficina: Ayuda",
+        "Ausente do escritório: Portabilidade do número",
+        "Fuera de la oficina por vacaciones",
         "Ausencia (vacaciones)",
         "Resposta automàtica: Ajuda",
         "Fora de l'oficina: Ajuda",
@@ -363,6 +367,13 @@ def test_auto_reply_subjects(subject: str) -> None:
     check(mail(subject=subject), "auto-reply:subject")
 
 
+READ_ON = (
+    "Your message\r\n\r\n  To: ana@clientes.test\r\n  Subject: Ayuda\r\n\r\n"
+    "was read on 10/11/2026 9:20."
+)
+NOT_DELIVERED = "Delivery has failed to these recipients or groups:\r\n\r\nana@clientes.test"
+
+
 @pytest.mark.parametrize(
     "subject",
     [
@@ -384,7 +395,116 @@ def test_auto_reply_subjects(subject: str) -> None:
     ],
 )
 def test_read_receipt_subjects(subject: str) -> None:
-    check(mail(subject=subject), "read-receipt:subject")
+    check(mail(subject=subject, body=READ_ON), "read-receipt:subject:body")
+    check(mail(subject=subject), None)  # the subject alone is a person's
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Outlook's plain-text receipts: "Your message … was read on …", in many languages
+        READ_ON,
+        "Your message\r\n\r\n  To: ana@clientes.test\r\n  Sent: 10/11/2026\r\n",
+        "Su mensaje\r\n\r\n  Para: ana@clientes.test\r\n\r\nfue leído el 09/11/2026 9:47.",
+        "Su mensaje para ana@clientes.test ha sido leído el 09/11/2026.",
+        "El vostre missatge\r\n\r\n  Per a: ana@clientes.test\r\n\r\ns'ha llegit el 09/11/2026.",
+        "A sua mensagem\r\n\r\n  Para: ana@clientes.test\r\n\r\nfoi lida em 11/11/2026 15:10.",
+        "Ihre Nachricht an ana@clientes.test wurde am 10.11.2026 09:20 gelesen.",
+        "Votre message à ana@clientes.test a été lu le 10/11/2026 09:20.",
+        "Il messaggio per ana@clientes.test è stato letto il 10/11/2026.",
+        "Uw bericht aan ana@clientes.test is gelezen op 10-11-2026 09:20.",
+        "Your message to ana@clientes.test was deleted without being read on 10/11/2026.",
+        "  Your message:  \r\n  To: ana@clientes.test",
+    ],
+)
+def test_read_receipt_body_wording_backs_the_subject(body: str) -> None:
+    check(mail(subject="Read: Ayuda", body=body), "read-receipt:subject:body")
+
+
+@pytest.mark.parametrize(
+    ("headers", "sender", "reason"),
+    [
+        ("Auto-Submitted: auto-generated\r\n", None, "read-receipt:subject:auto-submitted"),
+        ("Auto-Submitted: auto-replied\r\n", None, "read-receipt:subject:auto-submitted"),
+        ("Return-Path: <>\r\n", None, "read-receipt:subject:return-path-null"),
+        (
+            "",
+            "MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@clientes.test",
+            "read-receipt:subject:robot-sender",
+        ),
+        ("", "noreply@clientes.test", "read-receipt:subject:robot-sender"),
+        (
+            "MIME-Version: 1.0\r\nContent-Type: application/ms-tnef; name=winmail.dat\r\n"
+            "Content-Transfer-Encoding: base64\r\n",
+            None,
+            "read-receipt:subject:tnef",
+        ),
+    ],
+)
+def test_read_receipt_subject_backed_by_other_signs(
+    headers: str, sender: str | None, reason: str
+) -> None:
+    body = "eJ8+IgAA" if "tnef" in headers else "Hola."
+    check(
+        mail(headers, subject="Read: Ayuda", sender=sender or "Ana <ana@clientes.test>", body=body),
+        reason,
+    )
+
+
+def test_outlook_receipts_from_exchange_are_receipts() -> None:
+    """Exchange's own headers on a person's receipt, in plain text and in HTML only."""
+    exchange = (
+        "Thread-Topic: Ayuda\r\nThread-Index: AQHaB1234==\r\n"
+        "X-MS-Exchange-Organization-SCL: -1\r\nX-MS-Has-Attach:\r\nX-MS-TNEF-Correlator:\r\n"
+    )
+    check(mail(exchange, subject="Read: Ayuda", body=READ_ON), "read-receipt:subject:body")
+    html = (
+        "<html><body><p><font size=2>Your message</font></p><p>To: ana@clientes.test<br>"
+        "Subject: Ayuda<br>Sent: 10/11/2026 8:55</p><p>was read on 10/11/2026 9:20.</p>"
+        "</body></html>"
+    )
+    headers = exchange + "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n"
+    check(mail(headers, subject="Read: Ayuda", body=html), "read-receipt:subject:body")
+
+
+def test_read_receipt_with_an_attached_message() -> None:
+    raw = (
+        b"From: Ana <ana@clientes.test>\r\nTo: support@maildesk.test\r\n"
+        b"Subject: Read: Ayuda\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="M"\r\n\r\n'
+        b"--M\r\nContent-Type: text/plain\r\n\r\nLe\xc3\xaddo.\r\n"
+        b"--M\r\nContent-Type: message/rfc822\r\n\r\n"
+        b"From: support@maildesk.test\r\nSubject: Ayuda\r\n\r\nHola\r\n--M--\r\n"
+    )
+    check(parse_mail(raw), "read-receipt:subject:attached-message")
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        # people whose subject opens like a receipt: nothing else backs it
+        (
+            "Read: the router manual says to hold reset for 30 s, but nothing happens",
+            "I read the router manual and it says to hold the reset button. What now?",
+        ),
+        ("Leído: el contrato tiene un error", "He leído el contrato y la cláusula 3 está mal."),
+        ("Lu : votre devis", "J'ai lu votre devis, il est trop cher."),
+        ("Read: please", "Your message was read by nobody here, call us."),  # no date wording
+        ("Gelesen: Vertrag", "Ich habe Ihre Nachricht gelesen."),
+        # the wording only counts in the first BODY_SCAN characters
+        ("Read: Ayuda", "x" * 5000 + "\r\nwas read on 10/11/2026 9:20."),
+    ],
+)
+def test_receipt_like_subjects_of_people_are_not_receipts(subject: str, body: str) -> None:
+    check(mail(subject=subject, body=body), None)
+
+
+def test_x_ms_exchange_headers_alone_do_not_back_a_receipt_subject() -> None:
+    exchange = (
+        "Thread-Topic: Read: the router manual\r\nThread-Index: AQHaB1234==\r\n"
+        "X-MS-Exchange-Organization-SCL: -1\r\nX-MS-Has-Attach:\r\nX-MS-TNEF-Correlator:\r\n"
+    )
+    check(mail(exchange, subject="Read: the router manual", body="I read it."), None)
 
 
 @pytest.mark.parametrize(
@@ -403,15 +523,105 @@ def test_read_receipt_subjects(subject: str) -> None:
         "Unzustellbar: Hilfe",
         "No se puede entregar: Ayuda",
         "Error de entrega: Ayuda",
+        "Error en la entrega del mensaje",
         "Mensaje no entregado: Ayuda",
         "Notificación de estado de entrega (Error)",
         "Non recapitabile: Aiuto",
         "Onbestelbaar: Hulp",
+        "Echec de distribution",
+        "Échec de remise du message",
+        "Delayed Mail (still being retried)",
         "Warning: could not send message for past 4 hours",
     ],
 )
 def test_bounce_subjects(subject: str) -> None:
-    check(mail(subject=subject), "bounce:subject")
+    check(mail(subject=subject, body=NOT_DELIVERED), "bounce:subject:body")
+    check(mail(subject=subject), None)  # the subject alone is a person's
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        NOT_DELIVERED,
+        "Delivery is delayed to these recipients or groups:\r\n\r\nana@clientes.test",
+        "Your message to ana@clientes.test couldn't be delivered.",
+        "Your message\r\n\r\n  Subject: Ayuda\r\n\r\nwas not delivered to:\r\n\r\n  ana@x.test",
+        "Sorry, we were unable to deliver your message to the following address.",
+        "I'm sorry to have to inform you that your message could not\r\nbe delivered to one",
+        "This is the mail system at host mx.clientes.test.",
+        "This message was created automatically by mail delivery software.",
+        "Hi. This is the qmail-send program at mx.clientes.test.",
+        "Remote Server returned '550 5.1.1 User unknown'",
+        "Diagnostic information for administrators:",
+        "No se pudo entregar a estos destinatarios o grupos:",
+        "Su mensaje no ha podido ser entregado a los siguientes destinatarios:",
+        "No ha sido posible entregar el mensaje al destinatario:",
+        "Votre message n'a pas pu être distribué au destinataire suivant :",
+        "Ihre Nachricht konnte nicht zugestellt werden.",
+        "Non è stato possibile recapitare il messaggio.",
+        "A sua mensagem não foi entregue.",
+        "Uw bericht kon niet worden bezorgd.",
+    ],
+)
+def test_bounce_body_wording_backs_the_subject(body: str) -> None:
+    check(mail(subject="Undeliverable: Ayuda", body=body), "bounce:subject:body")
+
+
+@pytest.mark.parametrize(
+    ("headers", "sender", "reason"),
+    [
+        ("Auto-Submitted: auto-replied\r\n", None, "bounce:subject:auto-submitted"),
+        ("Return-Path: <>\r\n", None, "bounce:subject:return-path-null"),
+        (
+            "Thread-Topic: Undeliverable: Ayuda\r\nX-MS-Exchange-Organization-SCL: -1\r\n",
+            "MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@clientes.test",
+            "bounce:subject:robot-sender",
+        ),
+        ("", "no-reply@clientes.test", "bounce:subject:robot-sender"),
+    ],
+)
+def test_bounce_subject_backed_by_other_signs(
+    headers: str, sender: str | None, reason: str
+) -> None:
+    parsed = mail(
+        headers, subject="Undeliverable: Ayuda", sender=sender or "Ana <ana@clientes.test>"
+    )
+    check(parsed, reason)
+
+
+def test_bounce_subject_with_an_attached_original() -> None:
+    raw = (
+        b"From: Servidor <mx@clientes.test>\r\nTo: support@maildesk.test\r\n"
+        b"Subject: Undeliverable: Ayuda\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="M"\r\n\r\n'
+        b"--M\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+        b"--M\r\nContent-Type: message/rfc822\r\n\r\n"
+        b"From: support@maildesk.test\r\nSubject: Ayuda\r\n\r\nHola\r\n--M--\r\n"
+    )
+    check(parse_mail(raw), "bounce:subject:attached-message")
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        (
+            "Undeliverable: the engineer could not find our office",
+            "your engineer called to say the appointment was 'undeliverable' because he "
+            "couldn't find the office. We are at Calle del Puerto 14.",
+        ),
+        ("Undelivered: my router order", "The courier says the parcel was not delivered."),
+        ("Mensaje no entregado: el técnico no vino", "El técnico no ha venido, ¿qué pasa?"),
+        ("Failure notice: the PBX died", "The PBX shows a failure notice on its screen."),
+        ("Undeliverable: mails to one client", "Mails to one client bounce, 550 5.1.1 it says."),
+        ("Undeliverable: Ayuda", "x" * 5000 + "\r\nDelivery has failed to these recipients"),
+    ],
+)
+def test_bounce_like_subjects_of_people_are_not_bounces(subject: str, body: str) -> None:
+    check(mail(subject=subject, body=body), None)
+
+
+def test_auto_submitted_no_does_not_back_a_delivery_subject() -> None:
+    check(mail("Auto-Submitted: no\r\n", subject="Undeliverable: la entrega del router"), None)
 
 
 @pytest.mark.parametrize(
@@ -436,6 +646,8 @@ def test_bounce_subjects(subject: str) -> None:
         "Out of office hours support?",
         "Fuera de la oficina hasta el lunes, ¿quién me atiende?",
         "Ausente el técnico, nadie vino",
+        "Ausente por vacaciones el técnico, nadie vino",
+        "Ausente do escritório o técnico",
         "Absence de tonalité sur la ligne",
         "Abwesenheit der Techniker",
         "Auto de la empresa sin cobertura",

@@ -6,10 +6,12 @@ Pure: no I/O, stdlib ``email`` only, and ``read_bounce`` never raises. Two shape
 - ``delivery-status``: an RFC 3464 ``multipart/report`` with a ``message/delivery-status``
   part (per-recipient ``Final-Recipient``/``Original-Recipient``, ``Action``, ``Status``,
   ``Diagnostic-Code``) and the original as ``message/rfc822`` or ``text/rfc822-headers``;
-- ``plain-text``: the human-readable notices of Postfix, Exim, qmail, Exchange, Gmail and
-  Spanish servers, read only when the mail also *looks* like a bounce (a mailer-daemon
-  sender, a null return path, a delivery subject…), so that a client's mail quoting one
-  is not mistaken for it.
+- ``plain-text``: the human-readable notices of Postfix, Exim, qmail, Exchange, Gmail,
+  Domino, Yahoo, Spanish and French servers, read only when the mail also *looks* like a
+  bounce (a mailer-daemon sender, a null return path, a delivery subject…), so that a
+  client's mail quoting one is not mistaken for it. The original's Message-ID comes from
+  the copy the notice quotes (after a marker line such as "Original message headers", or
+  its own ``Return-Path:`` line), else from any ``Message-ID:`` line of the notice.
 
 A successful delivery report (``Action: delivered``) is no bounce, and a ``Bounce`` always
 names at least one recipient. The recipient is the ``Original-Recipient`` when it is an
@@ -96,8 +98,12 @@ _NOTICE = re.compile(
     r"|\*\* message delayed \*\*"
     r"|your message wasn't delivered to"
     r"|there was a temporary problem delivering your message to"
-    r"|no se ha podido entregar|no se pudo entregar",  # Spanish servers
-    re.IGNORECASE,
+    r"|no se ha podido entregar|no se pudo entregar"  # Spanish servers
+    r"|no ha podido ser entregado|no (?:ha sido|fue) posible entregar"
+    r"|sorry, we were unable to deliver your message"  # Yahoo
+    r"|^[ \t]*was not delivered to"  # Domino: "Your message / Subject: … / was not delivered to:"
+    r"|n'a pas pu [êe]tre (?:distribu|remis|d[ée]livr)",  # French providers
+    re.IGNORECASE | re.MULTILINE,
 )
 _DELAYED = re.compile(
     r"this is a warning only|has not yet been delivered|delivery is delayed|message delayed"
@@ -109,7 +115,9 @@ _DELAYED = re.compile(
 _COPY = re.compile(  # where a notice's copy of the original message starts
     r"^[ \t]*(?:-{2,}[ \t]*)?(?:this is a copy of the message|below this line is a copy"
     r"|original message|original message headers|mensaje original|copia del mensaje"
-    r"|cabeceras del mensaje original|included message|message d'origine)",
+    r"|cabeceras del mensaje original|encabezados del mensaje original|included message"
+    r"|message d'origine|returned message|en-t[êe]tes du message d'origine"
+    r"|(?=return-path:[ \t]*<))",  # the copy's own headers, with no marker line before them
     re.IGNORECASE | re.MULTILINE,
 )
 _LINE_ADDRESS = re.compile(  # Postfix, qmail: "<addr>: …" at the start of a line
@@ -284,6 +292,9 @@ def _plain_text(message: Message, *, trusted: bool = False) -> Bounce | None:
     message_id, subject = _original(list(_parts(message)))
     if message_id is None and copy is not None:
         message_id, subject = _copied_headers(text[copy.end() :])
+    if message_id is None:  # no marked copy (Domino quotes the id after its notice)
+        message_id, found = _header_lines(text)
+        subject = subject or found
     return _bounce("plain-text", recipients, message_id, subject)
 
 
@@ -372,8 +383,13 @@ def _copied_headers(text: str) -> tuple[str | None, str | None]:
     headers = email.parser.HeaderParser(policy=email.policy.compat32).parsestr(section)
     if headers.get("message-id") is not None:
         return _message_id(headers.get("message-id")), _subject(headers.get("subject"))
-    message_id = subject = None  # indented or otherwise mangled: look line by line
-    for match in _HEADER_LINE.finditer(section):
+    return _header_lines(section)  # indented or otherwise mangled: look line by line
+
+
+def _header_lines(text: str) -> tuple[str | None, str | None]:
+    """The first ``Message-ID:`` and ``Subject:`` lines of ``text``, indented or not."""
+    message_id = subject = None
+    for match in _HEADER_LINE.finditer(text):
         if match.group(1).lower() == "message-id":
             message_id = message_id or _message_id(match.group(2))
         else:
@@ -448,11 +464,30 @@ def _message_id(value: object) -> str | None:
 def _subject(value: object) -> str | None:
     if value is None:
         return None
+    # A Header (compat32's form of raw 8-bit) keeps its bytes, which str() would lose.
+    header = value if isinstance(value, email.header.Header) else str(value)
     try:
-        text = str(email.header.make_header(email.header.decode_header(str(value))))
+        text = "".join(
+            _chunk(data, charset) for data, charset in email.header.decode_header(header)
+        )
     except Exception:  # a broken encoded word: keep the raw text
         text = str(value)
     return _fold(text) or None
+
+
+def _chunk(data: bytes | str, charset: str | None) -> str:
+    """One decoded piece of a header: raw 8-bit is UTF-8 when it can be, else Latin-1."""
+    if isinstance(data, str):
+        return data
+    if charset is None or charset == "unknown-8bit":
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("latin-1")
+    try:
+        return data.decode(charset, errors="replace")
+    except LookupError:  # an unknown charset name
+        return data.decode("utf-8", errors="replace")
 
 
 def _fold(text: str) -> str:

@@ -11,6 +11,14 @@ followed by a separator (":", " - ", "(", "[" or the end): auto-responders write
 "Automatic reply: <subject>", while a person writes "Re: Automatic reply: …" (answering
 an auto-reply) or "Respuesta automática de la centralita no funciona" (a complaint).
 
+A delivery or read-receipt subject is still a weak sign on its own: people write "Read: the
+router manual says…" or "Undeliverable: the engineer could not find us". Those two families
+count only with a corroborating sign (``_corroboration``): the notice's own wording in the
+first ``BODY_SCAN`` characters of the body ("Delivery has failed to these recipients", "was
+read on", "fue leído el"…), ``Auto-Submitted``, a null Return-Path, a robot sender, an
+attached ``message/rfc822`` or, for receipts, an Outlook TNEF body. The reason then names
+both: ``"read-receipt:subject:body"``. Auto-reply subjects need no second sign.
+
 ``X-Auto-Response-Suppress`` is deliberately *not* a sign of automatic mail: Outlook
 puts it on ordinary human mail to mean "do not auto-reply to me", which
 ``reply_suppressed_reason`` honours; Microsoft auto-replies always carry other signs
@@ -162,7 +170,8 @@ _SUBJECT = re.compile(
     r"|undelivered|delivery status notification|delivery (?:failure|failed|delayed)"
     r"|mail delivery (?:failed|failure|delayed)|message not delivered|returned mail|"
     r"failure notice|non remis|non distribuable|unzustellbar|nicht zustellbar"
-    r"|no se puede entregar|no se pudo entregar|error (?:de|en la) entrega"
+    r"|no se puede entregar|no se pudo entregar|error (?:de|en la) entrega(?: del mensaje)?"
+    r"|[ée]chec de (?:la )?(?:distribution|remise)(?: du message)?|delayed mail"
     r"|mensaje no entregado|no entregado|non recapitabile|impossibile recapitare"
     r"|n[ãa]o (?:foi )?entregue|onbestelbaar|niet bezorgd"
     r"|notificaci[óo]n de estado de (?:la )?entrega)"
@@ -174,7 +183,8 @@ _SUBJECT = re.compile(
     r"|confirmaci[óo]n de lectura|accus[ée] de lecture)" + _END + r")"
     r"|(?P<auto_reply>auto\s?:|(?:auto(?:matic)?[ _-]?(?:reply|response|answer)"
     r"|out[ -]of[ -](?:the[ -])?office(?:[ -]?auto[ -]?reply)?"
-    r"|respuesta autom[áa]tica|fuera de (?:la )?oficina|ausente|ausencia"
+    r"|respuesta autom[áa]tica|fuera de (?:la )?oficina(?: por vacaciones)?|ausencia"
+    r"|ausente(?: por vacaciones| de (?:la )?oficina| do escrit[óo]rio)?"
     r"|resposta autom[àáa]tica|fora de l['’]oficina|fora do escrit[óo]rio"
     r"|r[ée]ponse automatique|absence(?: du bureau)?|absente?|message d['’]absence"
     r"|automatische antwort|abwesenheitsnotiz|abwesenheit|abwesend"
@@ -182,6 +192,52 @@ _SUBJECT = re.compile(
     r"|automatisch antwoord|afwezig(?:heid)?)" + _END + r")"
     r")",
     re.IGNORECASE,
+)
+
+# --- corroborating signs for delivery and receipt subjects ---------------------------------
+BODY_SCAN = 4096  # characters of body_text searched for a notice's wording
+_NDR_WORDS = re.compile(  # a space stands for any white space: notices wrap their lines
+    (
+        r"delivery has failed to these recipients"  # Exchange
+        r"|delivery is delayed to these recipients"
+        r"|delivery to the following recipients? (?:failed|has been delayed)"
+        r"|your message (?:to \S+ )?(?:couldn't|could not|can't|cannot|wasn't|was not|did not"
+        r"|didn't) (?:be delivered|reach)"
+        r"|(?:was not|wasn't|could not be|couldn't be) delivered to"  # Domino, Postfix, Gmail
+        r"|unable to deliver (?:your|the|this) message"  # Yahoo
+        r"|permanent fatal errors|the following addresses had permanent"  # sendmail
+        r"|this is the mail system at host|created automatically by mail delivery software"
+        r"|this is the qmail-send program|remote server returned '"
+        r"|diagnostic information for administrators"
+        r"|automatically generated delivery status notification"  # Gmail
+        r"|no se (?:ha )?(?:pudo|podido) entregar|no ha podido ser entregad|error al entregar a"
+        r"|no (?:ha sido|fue) posible entregar"
+        r"|informaci[óo]n de diagn[óo]stico para administradores"
+        r"|n'a pas pu [êe]tre (?:distribu|remis|d[ée]livr)|konnte nicht zugestellt werden"
+        r"|non [èe] stato possibile recapitare|n[ãa]o (?:foi|p[ôo]de ser) entregue"
+        r"|kon niet (?:worden )?(?:bezorgd|afgeleverd)"
+    ).replace(" ", r"\s+"),
+    re.IGNORECASE,
+)
+_RECEIPT_WORDS = re.compile(
+    # Outlook's plain receipt opens with "Your message" alone on its line, then To/Subject/Sent
+    r"^[ \t]*(?:your message|su mensaje|el (?:seu|vostre|teu) missatge|a sua mensagem"
+    r"|ihre nachricht|votre message|il (?:suo |tuo )?messaggio|uw bericht)[ \t]*:?[ \t]*$"
+    r"|\bwas read (?:on|at)\b|\bwas deleted without being read\b"
+    r"|\b(?:fue|ha sido) le[íi]d[oa] el\b|\bse ley[óo] el\b|\bfue eliminad[oa] sin (?:ser )?le[íi]d"
+    r"|\bs'ha llegit\b|\bva ser llegit\b|\bha estat llegit\b"
+    r"|\bfoi lid[ao] em\b|\bsem ser lid[ao]\b"
+    r"|\bwurde am\b[^\n]{0,60}\bgelesen\b|\ba [ée]t[ée] lu le\b|\bsans avoir [ée]t[ée] lu\b"
+    r"|\b[èe] stato letto il\b|\bsenza essere letto\b|\b(?:is|werd) gelezen op\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+_ATTACHED_MESSAGE = frozenset(
+    {"message/rfc822", "message/global", "text/rfc822-headers", "message/delivery-status"}
+)
+_TNEF = "application/ms-tnef"  # Outlook/Exchange send some receipts as winmail.dat only
+# senders no person writes from (a bounce sender is a bounce on its own already)
+_ROBOT_SENDERS = frozenset(
+    {"mailer_daemon", "postmaster", "bounces", "noreply", "microsoft_exchange"}
 )
 
 
@@ -211,7 +267,7 @@ def automatic_reason(mail: ParsedMail, own_addresses: Collection[str]) -> str | 
         _loop_reason(mail, seen, own_addresses)
         or _report_reason(mail, seen)
         or _bounce_reason(mail, seen)
-        or ("read-receipt:subject" if seen.subject == "receipt" else None)
+        or _receipt_reason(mail, seen)
         or _auto_reply_reason(seen)
         or _list_reason(seen)
         or _bulk_reason(seen)
@@ -306,7 +362,34 @@ def _bounce_reason(mail: ParsedMail, seen: _Seen) -> str | None:
     # delivery subject is it a non-delivery report.
     if named and (named.lastgroup != "microsoft_outlook" or seen.subject == "bounce"):
         return f"bounce:sender-name:{(named.lastgroup or '').replace('_', '-')}"
-    return "bounce:subject" if seen.subject == "bounce" else None
+    if seen.subject != "bounce":
+        return None
+    sign = _corroboration(mail, seen, _NDR_WORDS)
+    return f"bounce:subject:{sign}" if sign else None
+
+
+def _receipt_reason(mail: ParsedMail, seen: _Seen) -> str | None:
+    if seen.subject != "receipt":
+        return None
+    sign = _corroboration(mail, seen, _RECEIPT_WORDS)
+    if sign is None and _TNEF in (mail.content_type, *(a.content_type for a in mail.attachments)):
+        sign = "tnef"
+    return f"read-receipt:subject:{sign}" if sign else None
+
+
+def _corroboration(mail: ParsedMail, seen: _Seen, words: re.Pattern[str]) -> str | None:
+    """The sign that backs a delivery or receipt subject, or None (then it is a person's)."""
+    if seen.auto_submitted not in _NOT_SET:
+        return "auto-submitted"
+    if mail.return_path == "":
+        return "return-path-null"
+    if seen.sender in _ROBOT_SENDERS:
+        return "robot-sender"
+    if words.search(mail.body_text, 0, BODY_SCAN):
+        return "body"
+    if any(a.content_type in _ATTACHED_MESSAGE for a in mail.attachments):
+        return "attached-message"
+    return None
 
 
 def _auto_reply_reason(seen: _Seen) -> str | None:
