@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -544,3 +545,72 @@ def test_status_and_metrics_show_what_the_running_daemon_does(
     code, out = status("--no-imap")
     assert code == 1  # no intake alive: a monitoring check turns red
     assert "intake  stopped" in out and "maildesk stopped" in out
+
+
+def test_sigkill_at_random_moments_mid_backlog_loses_nothing_and_sends_nothing_twice(
+    mail: MailStack, tmp_path: Path
+) -> None:
+    """The shortened CI form of the spine's SIGKILL loop: the daemon (intake and its sender
+    process) killed 8 times at random moments while 600 mails wait; then it finishes."""
+    import random
+
+    TOTAL = 600
+    config = crash_config(tmp_path, mail, copies=True)
+    path = tmp_path / "crash.toml"
+    path.write_text(
+        path.read_text()
+        .replace("separate_process = false", "separate_process = true")
+        .replace("max_auto_replies_per_sender = 5", "max_auto_replies_per_sender = 1000")
+    )
+    clients = [u for u in ("cliente1", "cliente2", "cliente3", "cliente4", "cliente5")]
+    sent_to: dict[str, int] = {}
+    for number in range(TOTAL):
+        sender = f"{clients[number % len(clients)]}@clientes.test"
+        sent_to[sender] = sent_to.get(sender, 0) + 1
+        mail.append(
+            SUPPORT,
+            client_mail(sender, f"Sin línea {number}", "No tenemos tono en la línea.").as_bytes(),
+        )
+
+    def start(log: Path) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "maildesk.cli", "--config", str(path), "run"],
+            stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+
+    database = Database(config.database.url)
+    database.migrate()  # as 'maildesk db upgrade' would: progress is read from the start
+    database.dispose()
+    pick = random.Random(20261203)
+    killed_at: list[int] = []
+    for round_number in range(8):
+        proc = start(tmp_path / f"killed{round_number}.log")
+        try:
+            # Killed mid-backlog: once a random number of further incidents is committed
+            # (the sender is at work by then), a few milliseconds later.
+            target = min(TOTAL - 20, count_rows(config, Incident) + pick.randint(1, 15))
+            wait_for("progress", lambda t=target: count_rows(config, Incident) >= t, timeout=60)
+            time.sleep(pick.uniform(0.0, 0.05))
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)  # the sender process dies with it
+            proc.wait()
+        killed_at.append(count_rows(config, Incident))
+    assert killed_at[-1] < TOTAL, killed_at  # every kill landed before the end
+    proc = start(tmp_path / "final.log")
+    try:
+        wait_for(
+            "the backlog to be done",
+            lambda: (
+                count_rows(config, Incident) == TOTAL
+                and count_rows(config, OutboxItem, OutboxItem.status != "sent") == 0
+            ),
+            timeout=120,
+        )
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    mail.wait_until_delivered()
+    assert count_rows(config, OutboxItem, OutboxItem.purpose == "ack") == TOTAL  # one each
+    assert {c: mail.message_count(c) for c in sent_to} == sent_to  # none lost, none twice
+    assert client_mails_in_inbox(mail) == []
