@@ -109,7 +109,7 @@ class Heartbeat:
                     )
                 )
         except SQLAlchemyError as exc:
-            log.debug(f"heartbeat not written: {exc}")
+            log.debug(f"heartbeat not written: {exc}", extra={"error": str(exc)})
 
     def forget_old(self) -> None:
         """Remove the rows of processes gone for long (each start adds a row of its own)."""

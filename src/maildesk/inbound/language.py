@@ -207,7 +207,10 @@ def _base_identifier(extra: tuple[str, ...] = ()) -> Any:
             tk_row=arrays["nextmove_row"].tolist(),
         )
     except (KeyError, TypeError, ValueError, OSError) as exc:
-        log.warning(f"language: compact model unusable ({exc}); loading py3langid's own")
+        log.warning(
+            f"language: compact model unusable ({exc}); loading py3langid's own",
+            extra={"error": str(exc)},
+        )
         return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
@@ -226,7 +229,7 @@ def _compact_arrays(languages: tuple[str, ...]) -> dict[str, np.ndarray]:
     try:
         folder = _cache_dir() / f"langid-{key}"
     except OSError as exc:
-        log.info(f"language: no cache directory ({exc})")
+        log.info(f"language: no cache directory ({exc})", extra={"error": str(exc)})
         return _cut(source, languages)
     if folder.is_dir():
         try:
@@ -235,7 +238,10 @@ def _compact_arrays(languages: tuple[str, ...]) -> dict[str, np.ndarray]:
                 for name in _ARRAYS
             }
         except (OSError, ValueError) as exc:
-            log.warning(f"language: cached model in {folder} unreadable ({exc}); remade")
+            log.warning(
+                f"language: cached model in {folder} unreadable ({exc}); remade",
+                extra={"folder": str(folder), "error": str(exc)},
+            )
             shutil.rmtree(folder, ignore_errors=True)
     arrays = _cut(source, languages)
     staging: Path | None = None
@@ -245,7 +251,7 @@ def _compact_arrays(languages: tuple[str, ...]) -> dict[str, np.ndarray]:
             np.save(staging / f"{name}.npy", array, allow_pickle=False)
         staging.replace(folder)  # whole or not at all; a rival's copy is as good
     except OSError as exc:  # a read-only home, a rival daemon first: work from memory
-        log.info(f"language: compact model not cached ({exc})")
+        log.info(f"language: compact model not cached ({exc})", extra={"error": str(exc)})
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
     return arrays

@@ -397,6 +397,7 @@ class Pipeline:
                 f"{until:%Y-%m-%d %H:%M} UTC",
                 extra={
                     "reference": incident.reference,
+                    "until": until.isoformat(),
                     "addresses": ",".join(r.address for r in failed),
                     "status": failed[0].status,
                 },

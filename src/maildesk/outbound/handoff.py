@@ -350,7 +350,10 @@ def handoff_pending(
             ).first()
             if first is None or first.raw is None:
                 # older than hand-offs (no original kept): left to the distributor, quietly
-                log.debug(f"{incident.reference}: no original mail kept; not handed off")
+                log.debug(
+                    f"{incident.reference}: no original mail kept; not handed off",
+                    extra={"reference": incident.reference},
+                )
                 continue
             reason = (
                 f"reassigned from {previous[-1].team}"

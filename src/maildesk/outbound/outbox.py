@@ -125,7 +125,10 @@ class AiosmtplibSession:
                 try:
                     await client.rcpt(copy_to, encoding="utf-8")
                 except aiosmtplib.SMTPRecipientRefused as exc:
-                    log.warning(f"delivery copy refused: {exc.code} {exc.message}")
+                    log.warning(
+                        f"delivery copy refused: {exc.code} {exc.message}",
+                        extra={"copy_to": copy_to, "code": exc.code, "error": exc.message},
+                    )
             await client.data(raw)
             self._used = time.monotonic()
         except (PermanentSendError, TransientSendError):
@@ -372,7 +375,10 @@ class OutboxSender:
             return  # another connection of the same round: one failed attempt, not two
         self.outage.failures += 1
         self.outage.retry_at = now + backoff_delay(self.outage.failures, self._config)
-        log.debug(f"SMTP server {server} still cannot take mail: {error}")
+        log.debug(
+            f"SMTP server {server} still cannot take mail: {error}",
+            extra={"server": server, "error": error, "failures": self.outage.failures},
+        )
 
     async def _server_answered(self) -> None:
         if self.outage is None:
@@ -477,10 +483,14 @@ class OutboxSender:
                 state = await asyncio.to_thread(self._mark_failed, item, str(exc), permanent)
                 if state == "failed":
                     failed += 1
-                    log.error(f"reply not sent, giving up: {exc}", extra=extra)
+                    log.error(
+                        f"reply not sent, giving up: {exc}", extra={**extra, "error": str(exc)}
+                    )
                 else:
                     retried += 1
-                    log.warning(f"reply not sent, will retry: {exc}", extra=extra)
+                    log.warning(
+                        f"reply not sent, will retry: {exc}", extra={**extra, "error": str(exc)}
+                    )
                 if not permanent:
                     # The server is unwell: put the rest back for the next round.
                     while not queue.empty():

@@ -196,7 +196,10 @@ class ImapMailbox:
         from ``folder``; nothing else in it. Needs UIDPLUS, so that the expunge removes
         exactly those: without it nothing is deleted (said once per call)."""
         if not self.client.has_capability("UIDPLUS"):
-            log.warning(f"the server lacks UIDPLUS: old delivery copies stay in {folder}")
+            log.warning(
+                f"the server lacks UIDPLUS: old delivery copies stay in {folder}",
+                extra={"folder": folder},
+            )
             return 0
         with self._visiting(folder, readonly=False) as client:
             uids = client.search(["BEFORE", before, "HEADER", LOOP_HEADER, marker])
@@ -369,7 +372,8 @@ class IntakeRunner:
                 if failures:
                     log.info(
                         f"IMAP server {self._server} answers again after {failures} failed "
-                        "attempt(s)"
+                        "attempt(s)",
+                        extra={"server": self._server, "failures": failures},
                     )
                     failures = 0
                 log.info(
@@ -414,12 +418,18 @@ class IntakeRunner:
                 self._sleep(delay)
                 delay = min(delay * 2, self._config.reconnect_max_seconds)
             except OperationalError as exc:
-                log.error(f"database unavailable: {exc.orig}; retrying in {delay:.1f} s")
+                log.error(
+                    f"database unavailable: {exc.orig}; retrying in {delay:.1f} s",
+                    extra={"error": str(exc.orig), "retry_seconds": delay},
+                )
                 self._sleep(delay)
                 delay = min(delay * 2, self._config.reconnect_max_seconds)
             except Exception:
                 # A bug must not kill intake: log it loudly, start over from the checkpoint.
-                log.exception(f"intake round failed; restarting in {delay:.1f} s")
+                log.exception(
+                    f"intake round failed; restarting in {delay:.1f} s",
+                    extra={"retry_seconds": delay},
+                )
                 self._sleep(delay)
                 delay = min(delay * 2, self._config.reconnect_max_seconds)
             finally:

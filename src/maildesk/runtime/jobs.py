@@ -135,4 +135,4 @@ class ScheduledJobs:
             job()
         except Exception:
             # A failing job must not stop the daemon; the next run tries again.
-            log.exception(f"{name} job failed; it runs again at its next time")
+            log.exception(f"{name} job failed; it runs again at its next time", extra={"job": name})

@@ -40,6 +40,7 @@ class CopyRetention:
         if deleted:
             log.info(
                 f"deleted {deleted} delivery copies received before {before.isoformat()} "
-                f"from {self._folder} (imap.sent_retention_days = {self._days})"
+                f"from {self._folder} (imap.sent_retention_days = {self._days})",
+                extra={"deleted": deleted, "before": before.isoformat(), "folder": self._folder},
             )
         return deleted

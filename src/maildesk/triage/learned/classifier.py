@@ -70,6 +70,9 @@ def load_classifier(config: Config) -> Classifier:
     try:
         model = _load_cached(config.models_dir, _stamp(config.models_dir))
     except ModelError as exc:
-        log.warning(f"classifier: using the keyword rules, the trained model is unusable: {exc}")
+        log.warning(
+            f"classifier: using the keyword rules, the trained model is unusable: {exc}",
+            extra={"error": str(exc)},
+        )
         return keywords
     return ModelClassifier(model, config)
