@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for m in parsed
             ],
         )
-        triager = parts.pipeline._triager
+        triager = parts.pipeline._analyser._triager
         per_mail_ms(
             "triage (classify, priority, deadline)",
             len(mails),

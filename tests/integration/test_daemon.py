@@ -129,6 +129,45 @@ def test_daemon_reconnects_when_the_imap_server_comes_back(
     assert count_rows(stack_config, Incident) == 1
 
 
+def test_an_smtp_outage_is_two_lines_and_every_reply_leaves_when_it_ends(
+    mail: MailStack,
+    stack_config: Config,
+    daemon_process: Callable[[], subprocess.Popen[bytes]],
+    tmp_path: Path,
+) -> None:
+    proc = daemon_process()
+    wait_for("IDLE", lambda: "mode=idle" in log_text(tmp_path))
+    clients = [f"cliente{n}@clientes.test" for n in range(1, 6)]
+    mail.stop_smtp()
+    try:
+        for number in range(30):
+            mail.append(
+                SUPPORT,
+                client_mail(
+                    clients[number % 5], f"Sin fibra {number}", "No hay conexión."
+                ).as_bytes(),
+            )
+        wait_for("30 incidents", lambda: count_rows(stack_config, Incident) == 30)
+        time.sleep(6)  # retries at 0.3, 0.6, 1.2 … s: several, each failing quietly
+    finally:
+        mail.start_smtp()
+    wait_for(
+        "every reply sent",
+        lambda: count_rows(stack_config, OutboxItem, OutboxItem.status != "sent") == 0,
+        timeout=30,
+    )
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    log = log_text(tmp_path)
+    down = [line for line in log.splitlines() if "cannot take mail" in line]
+    assert len(down) == 1 and "mail(s) wait" in down[0]
+    assert log.count("answers again after") == 1
+    assert "reply not sent" not in log  # no line per row and attempt
+    with Database(stack_config.database.url).session() as session:
+        attempts = set(session.scalars(select(OutboxItem.attempts)))
+    assert attempts == {1}  # the outage spent no row's attempts
+
+
 def client_mails_in_inbox(mail: MailStack) -> list[int]:
     """UIDs in support's inbox that are not our own delivery copies."""
     client = mail.imap_client(SUPPORT)

@@ -167,6 +167,8 @@ class Pipeline:
         self._calendar = calendar
         self._analyser = Analyser(config, triager, calendar)
         self._own = config.own_addresses
+        # Addresses failing now (address → source, until): read once per batch transaction.
+        self._failing: dict[str, tuple[str, datetime]] = {}
 
     def handle(self, inbound: InboundMail) -> Handled:
         """Process one mail in a transaction of its own (see ``handle_batch``)."""
@@ -202,6 +204,7 @@ class Pipeline:
         # the write lock (which the sender process needs too) is held only for the writes.
         prepared = [self._prepare(inbound) for inbound in batch]
         with self._db.session() as session:
+            self._failing = store.failing_now(session, prepared[0].now)
             # Delivery copies of our own replies are confirmed together, in two statements.
             copies = [one.copy_id for one in prepared if one.copy_id is not None]
             confirmed = store.confirm_sent_many(session, copies, prepared[0].now)
@@ -389,9 +392,10 @@ class Pipeline:
         elif bounce.permanent and failed:
             until = now + timedelta(days=self._config.replies.failing_address_days)
             for recipient in failed:
-                store.mark_failing(
+                marked = store.mark_failing(
                     session, recipient.address, "bounce", detail, incident, now, until
                 )
+                self._failing[marked.address] = ("bounce", store.aware_utc(marked.until))
             log.warning(
                 "client address failing: no automatic reply to it until "
                 f"{until:%Y-%m-%d %H:%M} UTC",
@@ -568,11 +572,9 @@ class Pipeline:
         limit = self._config.replies.max_auto_replies_per_sender
         recent = store.count_auto_replies(session, address, now - window, limit)
         suppressed = reply_suppressed_reason(mail, recent, limit)
-        failing = store.failing_address(session, address, now) if suppressed is None else None
-        if failing is not None:
-            suppressed = (
-                f"failing-address:{failing.source} until {failing.until:%Y-%m-%d %H:%M} UTC"
-            )
+        failing = self._failing.get(address) if suppressed is None else None
+        if failing is not None and failing[1] > now:
+            suppressed = f"failing-address:{failing[0]} until {failing[1]:%Y-%m-%d %H:%M} UTC"
         if suppressed is not None:
             record_event(session, incident, now, "maildesk", "no-reply", suppressed)
             log.info(
