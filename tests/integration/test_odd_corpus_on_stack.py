@@ -6,6 +6,7 @@ nothing lost, and a second run reprocesses nothing."""
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import tomllib
 from pathlib import Path
@@ -58,15 +59,17 @@ def test_the_odd_mail_corpus_on_the_real_stack(
     )
     config = load_config(path)
     client = mail.imap_client(SUPPORT)
-    stored: list[dict[str, Any]] = []  # one APPEND each, in order: UID n is stored[n-1]
+    stored: dict[int, dict[str, Any]] = {}  # UID (from the server's APPENDUID) → entry
     try:
         for entry in entries:
             try:
-                client.append("INBOX", (CORPUS / entry["file"]).read_bytes())
+                answer = client.append("INBOX", (CORPUS / entry["file"]).read_bytes())
             except IMAPClientError:  # Dovecot refuses what is no message at all (0 bytes)
                 assert entry["outcome"] == "quarantine", entry["file"]
                 continue
-            stored.append(entry)
+            found = re.search(rb"APPENDUID \d+ (\d+)", answer)
+            assert found, answer
+            stored[int(found.group(1))] = entry
     finally:
         client.logout()
     assert len(stored) >= len(entries) - 2
@@ -103,7 +106,7 @@ def test_the_odd_mail_corpus_on_the_real_stack(
     database.dispose()
 
     wrong: list[str] = []
-    for uid, entry in enumerate(stored, 1):
+    for uid, entry in stored.items():
         name, outcome = entry["file"], entry["outcome"]
         message = messages.get(uid)
         if outcome == "quarantine":

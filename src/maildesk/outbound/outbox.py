@@ -472,9 +472,10 @@ class OutboxSender:
             except ServerUnavailable as exc:
                 # Not this mail's fault: it and the rest go back unchanged, the whole
                 # outbox waits for the server (one line when it goes, one when it is back).
-                await asyncio.to_thread(self._unclaim, item)
+                waiting = f"server unavailable: {exc}"
+                await asyncio.to_thread(self._unclaim, item, waiting)
                 while not queue.empty():
-                    await asyncio.to_thread(self._unclaim, queue.get_nowait())
+                    await asyncio.to_thread(self._unclaim, queue.get_nowait(), waiting)
                 await self._server_failed(str(exc))
                 retried += 1
                 continue
@@ -503,12 +504,17 @@ class OutboxSender:
             log.info("reply sent", extra=extra)
         return retried, failed
 
-    def _unclaim(self, item: Claimed) -> None:
+    def _unclaim(self, item: Claimed, error: str | None = None) -> None:
+        """Back to the queue as if never tried; with ``error`` (the server was unavailable)
+        the row says why it waits (``incidents show``), its attempts untouched."""
+        values: dict[str, object] = {"status": "queued", "attempts": OutboxItem.attempts - 1}
+        if error is not None:
+            values["last_error"] = error[:2000]
         with self._db.session() as session:
             session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id == item.id, OutboxItem.status == "sending")
-                .values(status="queued", attempts=OutboxItem.attempts - 1)
+                .values(**values)
             )
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
