@@ -59,11 +59,71 @@ class Secret(_Section):
         return self.password.get_secret_value() if self.password else ""
 
 
+Mechanism = Literal["auto", "XOAUTH2", "OAUTHBEARER"]
+
+
+class OAuth2Config(_Section):
+    """How maildesk gets OAuth2 access tokens for IMAP and SMTP (``auth = "oauth2"``)."""
+
+    provider: Literal["microsoft", "google", "generic"] = "generic"
+    grant: Literal["client_credentials", "refresh_token", "auto"] = "auto"
+    tenant: str = ""  # microsoft: the directory (tenant) id or domain
+    client_id: str = ""
+    client_secret_env: str = ""  # the secret from this environment variable…
+    client_secret_file: Path | None = None  # …or from this file, readable by its owner only
+    token_url: str = ""  # generic (microsoft and google have theirs)
+    device_code_url: str = ""  # generic, for 'maildesk auth login'
+    scopes: tuple[str, ...] = ()  # empty: the provider's usual ones for IMAP and SMTP
+    refresh_token_file: Path = Path("oauth2-refresh-token")
+
+    @model_validator(mode="after")
+    def _complete(self) -> OAuth2Config:
+        if not self.client_id:
+            raise ValueError("oauth2.client_id is required")
+        if self.provider == "microsoft" and not self.tenant:
+            raise ValueError("oauth2.tenant is required for microsoft (the directory id)")
+        if self.provider == "generic" and not self.token_url:
+            raise ValueError("oauth2.token_url is required for a generic provider")
+        return self
+
+    @property
+    def grant_type(self) -> str:
+        if self.grant != "auto":
+            return self.grant
+        return "client_credentials" if self.provider == "microsoft" else "refresh_token"
+
+    def resolve_secret(self) -> str | None:
+        """The client secret, from the environment or an owner-only file; None when none is
+        configured (public clients, e.g. Google installed apps with PKCE)."""
+        if self.client_secret_env:
+            value = os.environ.get(self.client_secret_env)
+            if value is None:
+                raise ConfigError(
+                    f"environment variable {self.client_secret_env} (oauth2.client_secret_env) "
+                    "is not set"
+                )
+            return value
+        if self.client_secret_file is not None:
+            try:
+                mode = self.client_secret_file.stat().st_mode
+                if mode & 0o077:
+                    raise ConfigError(
+                        f"{self.client_secret_file} is readable by others "
+                        f"(mode {mode & 0o777:o}): chmod 600 it"
+                    )
+                return self.client_secret_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"oauth2.client_secret_file: {exc}") from None
+        return None
+
+
 class ImapConfig(Secret):
     host: str = "127.0.0.1"
     port: int = Field(993, ge=1, le=65535)
     security: Literal["ssl", "starttls", "none"] = "ssl"
     username: str
+    auth: Literal["password", "oauth2"] = "password"
+    oauth2_mechanism: Mechanism = "auto"
     folder: str = "INBOX"
     processed_folder: str = Field(
         "Processed", description="handled mail is moved here; empty keeps it in place, flagged"
@@ -94,6 +154,8 @@ class SmtpConfig(Secret):
     port: int = Field(587, ge=1, le=65535)
     security: Literal["ssl", "starttls", "none"] = "starttls"
     username: str = ""
+    auth: Literal["password", "oauth2"] = "password"
+    oauth2_mechanism: Mechanism = "auto"
     timeout_seconds: float = Field(30.0, gt=0)
     connections: int = Field(4, ge=1, le=32)
     max_attempts: int = Field(12, ge=1)
@@ -402,10 +464,18 @@ class Config(_Section):
     kinds: tuple[IncidentKind, ...]
     logging: Logging = Logging()
     metrics: MetricsConfig = MetricsConfig()
+    oauth2: OAuth2Config | None = None
     digest: DigestConfig = DigestConfig()
     escalation: EscalationConfig = EscalationConfig()
     templates_dir: Path = PACKAGE / "templates"  # the ones shipped inside maildesk
     models_dir: Path = PACKAGE / "models"
+
+    @model_validator(mode="after")
+    def _oauth2_present(self) -> Config:
+        for name, section in (("imap", self.imap), ("smtp", self.smtp)):
+            if section.auth == "oauth2" and self.oauth2 is None:
+                raise ValueError(f'{name}.auth = "oauth2" needs an [oauth2] section')
+        return self
 
     @model_validator(mode="after")
     def _kinds_consistent(self) -> Config:

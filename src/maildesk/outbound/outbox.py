@@ -9,6 +9,7 @@ again with the same Message-ID.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import time
@@ -25,6 +26,8 @@ from maildesk.db.heartbeat import Heartbeat
 from maildesk.db.lifecycle import record_event
 from maildesk.db.store import AUTOMATIC_REPLY_PURPOSES, Database, mark_failing
 from maildesk.db.tables import Incident, OutboxItem
+from maildesk.oauth2 import sasl
+from maildesk.oauth2.tokens import OAuth2Error, TokenSource
 
 if TYPE_CHECKING:  # annotations only: the sender process never loads pydantic
     from maildesk.config import SmtpConfig
@@ -55,7 +58,9 @@ class SmtpSession(Protocol):
 SessionFactory = Callable[[], SmtpSession]
 
 
-async def smtp_connect(config: SmtpConfig, password: str) -> aiosmtplib.SMTP:
+async def smtp_connect(
+    config: SmtpConfig, password: str, tokens: TokenSource | None = None
+) -> aiosmtplib.SMTP:
     """A connected, greeted and (when configured) authenticated SMTP client."""
     client = aiosmtplib.SMTP(
         hostname=config.host,
@@ -66,22 +71,60 @@ async def smtp_connect(config: SmtpConfig, password: str) -> aiosmtplib.SMTP:
     )
     await client.connect()
     await client.ehlo()
-    if config.username:
+    if tokens is not None:
+        await sign_in_oauth2(client, config, tokens)
+    elif config.username:
         await client.login(config.username, password)
     return client
+
+
+async def sign_in_oauth2(client: aiosmtplib.SMTP, config: SmtpConfig, tokens: TokenSource) -> str:
+    """``AUTH XOAUTH2`` / ``OAUTHBEARER`` (aiosmtplib has no OAUTHBEARER); a refused token is
+    renewed and tried once more. Raises ``SMTPAuthenticationError`` with the reason."""
+    offered = {m.upper() for m in client.server_auth_methods}
+    mechanism = sasl.choose(offered, config.oauth2_mechanism)
+    if mechanism is None:
+        raise aiosmtplib.SMTPAuthenticationError(
+            535, f"the server offers no OAuth2 sign-in (AUTH {' '.join(sorted(offered))})"
+        )
+    while True:
+        try:
+            token = await asyncio.to_thread(tokens.token)
+        except OAuth2Error as exc:
+            hint = "; run 'maildesk auth login' to renew it" if exc.grant_lost else ""
+            raise aiosmtplib.SMTPAuthenticationError(535, f"no OAuth2 token: {exc}{hint}") from None
+        response = base64.b64encode(
+            sasl.initial_response(mechanism, config.username, token, config.host, config.port)
+        )
+        answer = await client.execute_command(b"AUTH", mechanism.encode(), response)
+        detail = ""
+        if answer.code == 334:  # the error challenge; an empty line gets the final answer
+            detail = sasl.challenge_detail(answer.message)
+            answer = await client.execute_command(b"")
+        if answer.code == 235:
+            tokens.accepted()
+            return mechanism
+        if tokens.refused():
+            continue
+        raise aiosmtplib.SMTPAuthenticationError(
+            answer.code, f"OAuth2 token refused ({mechanism}): {answer.message} {detail}".strip()
+        )
 
 
 class AiosmtplibSession:
     """One SMTP connection, opened on first use and reused for the next messages."""
 
-    def __init__(self, config: SmtpConfig, password: str) -> None:
+    def __init__(
+        self, config: SmtpConfig, password: str, tokens: TokenSource | None = None
+    ) -> None:
         self._config = config
         self._password = password
+        self._tokens = tokens
         self._client: aiosmtplib.SMTP | None = None
         self._used = 0.0  # monotonic time of the last accepted message
 
     async def _connect(self) -> aiosmtplib.SMTP:
-        return await smtp_connect(self._config, self._password)
+        return await smtp_connect(self._config, self._password, self._tokens)
 
     async def send(
         self, mail_from: str, recipients: Sequence[str], raw: bytes, copy_to: str | None = None
@@ -136,9 +179,10 @@ class AiosmtplibSession:
         except aiosmtplib.SMTPAuthenticationError as exc:
             # Wrong credentials fail every mail alike: the server's matter, not the mails'.
             await self._drop()
+            what = "the [oauth2] settings" if self._tokens else "smtp.username and the password"
             raise ServerUnavailable(
                 f"login refused for {self._config.username!r}: {exc.code} {exc.message}; "
-                "check smtp.username and the password"
+                f"check {what}"
             ) from exc
         except aiosmtplib.SMTPResponseException as exc:
             await self._drop()

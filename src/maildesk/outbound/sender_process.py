@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, cast
 from maildesk.clock import Clock
 from maildesk.db.heartbeat import Heartbeat
 from maildesk.db.store import Database
+from maildesk.oauth2.providers import grant_settings, token_source
 from maildesk.outbound.outbox import AiosmtplibSession, DrainResult, OutboxSender
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class ChildSettings:
     failing_address_days: int
     log_level: str
     log_format: str
+    oauth2: dict[str, Any] | None = None  # the grant, when smtp.auth = "oauth2"
 
     @classmethod
     def of(cls, config: Config) -> ChildSettings:
@@ -54,6 +56,11 @@ class ChildSettings:
             failing_address_days=config.replies.failing_address_days,
             log_level=config.logging.level,
             log_format=config.logging.format,
+            oauth2=(
+                grant_settings(config.oauth2)
+                if config.oauth2 is not None and config.smtp.auth == "oauth2"
+                else None
+            ),
         )
 
 
@@ -134,10 +141,11 @@ def _child_main(settings: ChildSettings, clock: Clock, reader: Any, results: Any
     database = Database(settings.database_url)
     # The outbox reads these settings by attribute: plain values stand in for SmtpConfig.
     smtp = cast("SmtpConfig", SimpleNamespace(**settings.smtp))
+    tokens = token_source(settings.oauth2, clock) if settings.oauth2 else None
     sender = OutboxSender(
         database,
         smtp,
-        lambda: AiosmtplibSession(smtp, settings.password),
+        lambda: AiosmtplibSession(smtp, settings.password, tokens),
         clock,
         settings.copy_to,
         failing_address_days=settings.failing_address_days,

@@ -21,6 +21,7 @@ from maildesk.db.heartbeat import Heartbeat
 from maildesk.db.store import Database
 from maildesk.inbound.language import load_model as load_language_model
 from maildesk.inbound.pipeline import Pipeline
+from maildesk.oauth2.providers import grant_settings, token_source
 from maildesk.outbound.interrupted import InterruptedSends
 from maildesk.outbound.outbox import AiosmtplibSession, DrainResult, OutboxSender, SessionFactory
 from maildesk.outbound.render import TemplateRenderer
@@ -80,17 +81,21 @@ def build_parts(
     pipeline = Pipeline(
         config, database, triager or default_triager(config, calendar), renderer, clock, calendar
     )
+    # One token source for IMAP and SMTP: one grant, one cached token, one refresh.
+    tokens = token_source(grant_settings(config.oauth2), clock) if config.oauth2 else None
+    smtp_tokens = tokens if config.smtp.auth == "oauth2" else None
+    imap_tokens = tokens if config.imap.auth == "oauth2" else None
     if smtp_sessions is None:
         smtp_password = config.smtp.resolve_password()
 
         def smtp_sessions() -> AiosmtplibSession:
-            return AiosmtplibSession(config.smtp, smtp_password)
+            return AiosmtplibSession(config.smtp, smtp_password, smtp_tokens)
 
     if mailbox_factory is None:
         imap_password = config.imap.resolve_password()
 
         def mailbox_factory() -> ImapMailbox:
-            return ImapMailbox(config.imap, imap_password)
+            return ImapMailbox(config.imap, imap_password, imap_tokens)
 
     sender = OutboxSender(
         database,

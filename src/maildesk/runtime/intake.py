@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 import ssl
 import threading
@@ -27,6 +28,8 @@ from maildesk.db.heartbeat import Heartbeat
 from maildesk.db.tables import QuarantinedMail
 from maildesk.inbound.loopguard import LOOP_HEADER
 from maildesk.inbound.pipeline import Handled, InboundMail, Outcome, Pipeline
+from maildesk.oauth2 import sasl
+from maildesk.oauth2.tokens import OAuth2Error, TokenSource
 from maildesk.outbound.interrupted import InterruptedSends
 from maildesk.runtime.retention import CopyRetention
 
@@ -63,10 +66,14 @@ class MailboxState:
 class ImapMailbox:
     """A thin adapter over imapclient that speaks maildesk values."""
 
-    def __init__(self, config: ImapConfig, password: str) -> None:
+    def __init__(
+        self, config: ImapConfig, password: str, tokens: TokenSource | None = None
+    ) -> None:
         self._config = config
         self._password = password
+        self._tokens = tokens  # with imap.auth = "oauth2"
         self._client: IMAPClient | None = None
+        self.mechanism = "PASSWORD"  # how the last sign-in was made (for 'maildesk check')
 
     @property
     def client(self) -> IMAPClient:
@@ -81,7 +88,10 @@ class ImapMailbox:
         )
         if cfg.security == "starttls":
             client.starttls()
-        client.login(cfg.username, self._password)
+        if self._tokens is not None:
+            self.mechanism = sign_in_oauth2(client, cfg, self._tokens)
+        else:
+            password_login(client, cfg, self._password)
         self._client = client
         for folder in (cfg.processed_folder, cfg.sent_folder):
             if folder and not client.folder_exists(folder):
@@ -256,6 +266,63 @@ class ImapMailbox:
             stop.wait(seconds)
             self.client.noop()
         return False
+
+
+# What providers answer when they no longer take passwords (Microsoft 365, outlook.com,
+# Google): the one-line explanation then names the settings to use instead.
+_BASIC_AUTH_OFF = re.compile(
+    r"basic ?auth|BasicAuthBlocked|application-specific password|web login required",
+    re.IGNORECASE,
+)
+
+
+def password_login(client: IMAPClient, config: ImapConfig, password: str) -> None:
+    try:
+        client.login(config.username, password)
+    except LoginError as exc:
+        if _BASIC_AUTH_OFF.search(str(exc)):
+            raise LoginError(
+                f"{config.host} no longer takes a password ({exc}): set imap.auth = "
+                '"oauth2" and an [oauth2] section (README: Microsoft 365 / Google Workspace)'
+            ) from None
+        raise
+
+
+def sign_in_oauth2(client: IMAPClient, config: ImapConfig, tokens: TokenSource) -> str:
+    """AUTHENTICATE with the best mechanism the server offers; a refused token is renewed
+    and tried once more. Returns the mechanism; ``LoginError`` says what to do otherwise."""
+    offered = {
+        c.decode("ascii", "replace")[5:]
+        for c in client.capabilities()
+        if c.upper().startswith(b"AUTH=")
+    }
+    mechanism = sasl.choose(offered, config.oauth2_mechanism)
+    if mechanism is None:
+        listed = ", ".join(sorted(offered)) or "none"
+        raise LoginError(
+            f"{config.host} offers no OAuth2 sign-in (AUTH= {listed}); "
+            f"wanted {config.oauth2_mechanism}"
+        )
+    while True:
+        try:
+            token = tokens.token()
+        except OAuth2Error as exc:
+            hint = "; run 'maildesk auth login' to renew it" if exc.grant_lost else ""
+            raise LoginError(f"no OAuth2 token for {config.username}: {exc}{hint}") from None
+        try:
+            if mechanism == "OAUTHBEARER":
+                client.oauthbearer_login(config.username, token)
+            else:
+                client.oauth2_login(config.username, token, mech=mechanism)
+        except LoginError as exc:
+            if tokens.refused():
+                continue  # a token the server no longer takes: one fresh one
+            raise LoginError(
+                f"{config.host} refused the OAuth2 token of {config.username} ({mechanism}): "
+                f"{exc}; check the app's mailbox permissions"
+            ) from None
+        tokens.accepted()
+        return mechanism
 
 
 def _take_reported_changes(client: IMAPClient) -> bool:

@@ -116,6 +116,7 @@ class MailStack:
         lmtp_port: int = DEFAULT_LMTP_PORT,
         extra_users: Iterable[str] = (),
         timeout: float = _START_TIMEOUT,
+        oauth2_introspection_url: str = "",
     ) -> MailStack:
         """Start the stack in ``directory`` (idempotent) and return its endpoints."""
         directory = Path(directory).resolve()
@@ -124,6 +125,8 @@ class MailStack:
             "MAILSTACK_SMTP_PORT": str(smtp_port),
             "MAILSTACK_LMTP_PORT": str(lmtp_port),
             "MAILSTACK_EXTRA_USERS": " ".join(extra_users),
+            # OAuth2 mode: Dovecot checks XOAUTH2 / OAUTHBEARER tokens at this URL
+            "MAILSTACK_OAUTH2_INTROSPECTION_URL": oauth2_introspection_url,
         }
         result = _run_script("start", directory, env=env, timeout=timeout)
         # An already running stack keeps the ports it was started with: trust its output.

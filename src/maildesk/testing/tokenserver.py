@@ -1,0 +1,158 @@
+"""A small OAuth2 authorization server on 127.0.0.1 for the tests and the OAuth2 mail stack.
+
+It issues access tokens by client credentials and by refresh token (rotating the refresh
+token when asked to), answers token introspection (RFC 7662, as Dovecot's ``oauth2`` passdb
+asks it) and can revoke a grant, so that expiry, rotation and revocation can be shown on a
+real server instead of a mock.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Issued:
+    user: str
+    expires: float  # time.time() at expiry
+
+
+@dataclass
+class TokenServer:
+    """Clients: ``client_id → (secret, user)``; refresh tokens: ``token → (client_id, user)``."""
+
+    clients: dict[str, tuple[str, str]] = field(default_factory=dict)
+    refresh_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
+    lifetime: int = 3600  # seconds an access token lives
+    rotate: bool = False  # send a new refresh token with each refresh
+    tokens: dict[str, Issued] = field(default_factory=dict)
+    requests: list[dict[str, str]] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.url}/token"
+
+    @property
+    def introspection_url(self) -> str:
+        return f"{self.url}/introspect"
+
+    def start(self, port: int = 0) -> TokenServer:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # quiet
+                return
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                fields = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                if self.path == "/token":
+                    status, body = owner._token(fields)
+                elif self.path == "/introspect":
+                    status, body = owner._introspect(fields.get("token", ""))
+                else:
+                    status, body = 404, {"error": "not_found"}
+                self._answer(status, body)
+
+            def do_GET(self) -> None:
+                # Dovecot's introspection_mode = get: the token in the query or a header.
+                query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+                token = query.get("access_token") or self.headers.get(
+                    "Authorization", ""
+                ).removeprefix("Bearer ")
+                status, body = owner._introspect(token)
+                self._answer(status, body)
+
+            def _answer(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    # --- what the tests change ------------------------------------------------------------
+
+    def revoke(self, user: str) -> None:
+        """Every refresh token and access token of ``user`` stops working."""
+        self.refresh_tokens = {k: v for k, v in self.refresh_tokens.items() if v[1] != user}
+        self.tokens = {k: v for k, v in self.tokens.items() if v.user != user}
+        self.clients = {k: v for k, v in self.clients.items() if v[1] != user}
+
+    def expire_all(self) -> None:
+        for issued in self.tokens.values():
+            issued.expires = 0.0
+
+    # --- the endpoints --------------------------------------------------------------------
+
+    def _issue(self, user: str) -> str:
+        token = "at-" + secrets.token_urlsafe(24)
+        self.tokens[token] = Issued(user, time.time() + self.lifetime)
+        return token
+
+    def _token(self, fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        self.requests.append({k: v for k, v in fields.items() if "secret" not in k})
+        grant = fields.get("grant_type")
+        if grant == "client_credentials":
+            known = self.clients.get(fields.get("client_id", ""))
+            if known is None or known[0] != fields.get("client_secret"):
+                return 401, {"error": "invalid_client", "error_description": "unknown client"}
+            return 200, {
+                "access_token": self._issue(known[1]),
+                "token_type": "Bearer",
+                "expires_in": self.lifetime,
+            }
+        if grant == "refresh_token":
+            held = self.refresh_tokens.get(fields.get("refresh_token", ""))
+            if held is None or held[0] != fields.get("client_id"):
+                return 400, {
+                    "error": "invalid_grant",
+                    "error_description": "refresh token expired or revoked",
+                }
+            body: dict[str, Any] = {
+                "access_token": self._issue(held[1]),
+                "token_type": "Bearer",
+                "expires_in": self.lifetime,
+            }
+            if self.rotate:
+                del self.refresh_tokens[fields["refresh_token"]]
+                new = "rt-" + secrets.token_urlsafe(24)
+                self.refresh_tokens[new] = held
+                body["refresh_token"] = new
+            return 200, body
+        return 400, {"error": "unsupported_grant_type"}
+
+    def _introspect(self, token: str) -> tuple[int, dict[str, Any]]:
+        issued = self.tokens.get(token)
+        if issued is None or issued.expires <= time.time():
+            return 200, {"active": False}
+        return 200, {
+            "active": True,
+            "username": issued.user,
+            "email": issued.user,
+            "exp": int(issued.expires),
+        }

@@ -1,0 +1,157 @@
+"""OAuth2 sign-in on a real server: Dovecot's own ``oauth2`` passdb checks every token with
+the local authorization server (RFC 7662 introspection). maildesk gets a token by client
+credentials, reads the support mailbox with XOAUTH2 and with OAUTHBEARER, gets a new token
+when the server stops taking the old one, and says plainly when the grant is gone."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from maildesk.config import Config, load_config
+from maildesk.db.tables import Incident
+from maildesk.runtime.intake import MailboxUnreachable
+from maildesk.testing.mailstack import (
+    DEFAULT_USERS,
+    MailStack,
+    make_stack_directory,
+    remove_stack_directory,
+)
+from maildesk.testing.stackconfig import SUPPORT, write_local_config
+from maildesk.testing.support import client_mail, count_rows, run_once, wait_for
+from maildesk.testing.tokenserver import TokenServer
+
+pytestmark = pytest.mark.stack
+
+CLIENT_ID, SECRET = "maildesk-app", "app-secret"
+
+
+@pytest.fixture(scope="module")
+def tokens() -> Iterator[TokenServer]:
+    running = TokenServer(clients={CLIENT_ID: (SECRET, SUPPORT)}).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def oauth_stack(tokens: TokenServer) -> Iterator[MailStack]:
+    base = int(os.environ.get("MAILDESK_TEST_PORT_BASE", "12000")) + 2000
+    directory = make_stack_directory("maildesk-oauth2-")
+    stack = MailStack.start(
+        directory,
+        imap_port=base + 143,
+        smtp_port=base + 25,
+        lmtp_port=base + 24,
+        oauth2_introspection_url=tokens.introspection_url,
+    )
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        remove_stack_directory(directory)
+
+
+@pytest.fixture
+def oauth_mail(oauth_stack: MailStack, tokens: TokenServer) -> MailStack:
+    tokens.clients = {CLIENT_ID: (SECRET, SUPPORT)}
+    tokens.tokens.clear()
+    tokens.requests.clear()
+    oauth_stack.start_imap()  # a test may have restarted it
+    for user in DEFAULT_USERS:
+        oauth_stack.empty(user)
+    return oauth_stack
+
+
+def oauth_config(
+    tmp_path: Path, stack: MailStack, tokens: TokenServer, mechanism: str = "auto"
+) -> Config:
+    path = write_local_config(
+        tmp_path,
+        stack.imap_port,
+        stack.smtp_port,
+        extra=(
+            "\n[oauth2]\n"
+            'provider = "generic"\n'
+            f'token_url = "{tokens.token_url}"\n'
+            f'client_id = "{CLIENT_ID}"\n'
+            'client_secret_env = "MAILDESK_TEST_OAUTH2_SECRET"\n'
+            'grant = "client_credentials"\n'
+        ),
+    )
+    text = path.read_text()
+    # The password goes: only the token can sign in to IMAP now.
+    text = re.sub(r'(?m)^password = "secret"\n(auth = )"password"', r'\1"oauth2"', text, count=1)
+    text = text.replace('oauth2_mechanism = "auto"', f'oauth2_mechanism = "{mechanism}"', 1)
+    path.write_text(text)
+    os.environ["MAILDESK_TEST_OAUTH2_SECRET"] = SECRET
+    config = load_config(path)
+    assert config.imap.auth == "oauth2" and config.imap.password is None
+    return config
+
+
+@pytest.mark.parametrize("mechanism", ["XOAUTH2", "OAUTHBEARER"])
+def test_the_mailbox_is_read_with_an_oauth2_token(
+    oauth_mail: MailStack, tokens: TokenServer, tmp_path: Path, mechanism: str
+) -> None:
+    config = oauth_config(tmp_path, oauth_mail, tokens, mechanism)
+    sender = "cliente1@clientes.test"
+    oauth_mail.append(SUPPORT, client_mail(sender, "Sin línea", "No hay tono.").as_bytes())
+
+    summary = run_once(config)
+
+    assert summary.outcomes == {"new_incident": 1} and summary.sent.sent == 1
+    assert len(oauth_mail.wait_for_messages(sender, 1)) == 1
+    assert [r["grant_type"] for r in tokens.requests] == ["client_credentials"]
+
+
+def test_a_token_the_server_stopped_taking_is_renewed_and_intake_goes_on(
+    oauth_mail: MailStack, tokens: TokenServer, tmp_path: Path
+) -> None:
+    config = oauth_config(tmp_path, oauth_mail, tokens)
+    log = tmp_path / "daemon.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "maildesk.cli", "--config", str(tmp_path / "maildesk.toml"), "run"],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        wait_for("IDLE", lambda: "mode=idle" in log.read_text())
+        first = "cliente1@clientes.test"
+        oauth_mail.append(SUPPORT, client_mail(first, "Avería", "Sin ADSL.").as_bytes())
+        oauth_mail.wait_for_messages(first, 1, timeout=20)
+        # The token dies on the server's side during the IDLE, then the connection drops:
+        # the cached token is refused at the next sign-in, a new one is fetched, and the
+        # mail that came meanwhile is read once.
+        tokens.expire_all()
+        oauth_mail.stop_imap()
+        second = "cliente2@clientes.test"
+        oauth_mail.start_imap()
+        oauth_mail.append(SUPPORT, client_mail(second, "Factura", "Cobro doble.").as_bytes())
+        oauth_mail.wait_for_messages(second, 1, timeout=30)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    text = log.read_text()
+    assert count_rows(config, Incident) == 2
+    assert [r["grant_type"] for r in tokens.requests] == ["client_credentials"] * 2
+    assert "Traceback" not in text
+
+
+def test_a_revoked_grant_is_said_plainly_and_nothing_loops(
+    oauth_mail: MailStack, tokens: TokenServer, tmp_path: Path
+) -> None:
+    config = oauth_config(tmp_path, oauth_mail, tokens)
+    tokens.revoke(SUPPORT)
+
+    with pytest.raises(MailboxUnreachable, match="invalid_client") as caught:
+        run_once(config)
+
+    assert "no OAuth2 token for support@maildesk.test" in str(caught.value)
+    assert len(tokens.requests) == 1  # one try, no hammering of the provider
