@@ -10,7 +10,10 @@
 #            MAILSTACK_LMTP_PORT (10024), MAILSTACK_EXTRA_USERS (space-separated addresses),
 #            MAILSTACK_TIMEOUT (seconds to wait for ports, default 20),
 #            MAILSTACK_OAUTH2_INTROSPECTION_URL (OAuth2 mode: Dovecot also signs in with
-#            XOAUTH2 / OAUTHBEARER, tokens checked by POSTing them to this URL, RFC 7662).
+#            XOAUTH2 / OAUTHBEARER, tokens checked by POSTing them to this URL, RFC 7662;
+#            Postfix then also listens for authenticated submission on
+#            MAILSTACK_SUBMISSION_PORT (SMTP port + 1), SASL checked by Dovecot on
+#            MAILSTACK_SASL_PORT (IMAP port + 1)).
 #
 # Every user's password is "secret". Must run as root (Postfix refuses anything else).
 set -euo pipefail
@@ -31,6 +34,8 @@ IMAP_PORT="${MAILSTACK_IMAP_PORT:-10143}"
 SMTP_PORT="${MAILSTACK_SMTP_PORT:-10025}"
 LMTP_PORT="${MAILSTACK_LMTP_PORT:-10024}"
 TIMEOUT="${MAILSTACK_TIMEOUT:-20}"
+SUBMISSION_PORT="${MAILSTACK_SUBMISSION_PORT:-$((SMTP_PORT + 1))}"
+SASL_PORT="${MAILSTACK_SASL_PORT:-$((IMAP_PORT + 1))}"
 DIR="${MAILSTACK_DIR:-./var/mailstack}"
 
 log() { printf 'mailstack: %s\n' "$*" >&2; }
@@ -295,6 +300,12 @@ write_dovecot_config() {
         printf '%s:{PLAIN}%s:%s:%s::%s/mail/%s/%s::\n' \
             "$u" "$PASSWORD" "$mail_uid" "$mail_gid" "$DIR" "${u#*@}" "${u%@*}" >>"$USERS_FILE.tmp"
     done
+    if [[ -n "${MAILSTACK_OAUTH2_INTROSPECTION_URL:-}" ]]; then
+        # A mailbox whose server no longer takes passwords, as Microsoft 365 answers.
+        printf 'basic-off@maildesk.test:{PLAIN}%s:%s:%s::%s/mail/maildesk.test/basic-off::%s\n' \
+            "$PASSWORD" "$mail_uid" "$mail_gid" "$DIR" \
+            'nologin reason=BasicAuthBlocked:_Basic_authentication_is_disabled' >>"$USERS_FILE.tmp"
+    fi
     chmod 644 "$USERS_FILE.tmp"
     mv -f "$USERS_FILE.tmp" "$USERS_FILE"
 
@@ -313,6 +324,13 @@ write_dovecot_config() {
   driver = oauth2
   mechanisms = xoauth2 oauthbearer
   args = $DIR/dovecot-oauth2.conf.ext
+}
+# Postfix's submission port asks this listener to check SASL (the same tokens as IMAP).
+service auth {
+  inet_listener auth-postfix {
+    address = 127.0.0.1
+    port = $SASL_PORT
+  }
 }"
     fi
 
@@ -509,6 +527,19 @@ anvil      unix  - - n - 1 anvil
 scache     unix  - - n - 1 scache
 postlog    unix-dgram n - n - 1 postlogd
 EOF
+    if [[ -n "${MAILSTACK_OAUTH2_INTROSPECTION_URL:-}" ]]; then
+        # Authenticated submission: SASL (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER) by Dovecot.
+        cat >>"$PF_CONF_DIR/master.cf" <<EOF
+127.0.0.1:$SUBMISSION_PORT inet n - n - - smtpd
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_sasl_type=dovecot
+  -o smtpd_sasl_path=inet:127.0.0.1:$SASL_PORT
+  -o smtpd_tls_auth_only=no
+  -o smtpd_sasl_security_options=noanonymous
+  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+EOF
+    fi
     chmod 644 "$PF_CONF_DIR/main.cf" "$PF_CONF_DIR/master.cf" "$PF_CONF_DIR/vmailbox"
     backdate "$PF_CONF_DIR/main.cf" "$PF_CONF_DIR/master.cf" "$PF_CONF_DIR/vmailbox"
 }

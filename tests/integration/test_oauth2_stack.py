@@ -75,7 +75,7 @@ def oauth_config(
     path = write_local_config(
         tmp_path,
         stack.imap_port,
-        stack.smtp_port,
+        stack.smtp_port + 1,  # the submission port: SASL required, checked by Dovecot
         extra=(
             "\n[oauth2]\n"
             'provider = "generic"\n'
@@ -87,12 +87,15 @@ def oauth_config(
     )
     text = path.read_text()
     # The password goes: only the token can sign in to IMAP now.
-    text = re.sub(r'(?m)^password = "secret"\n(auth = )"password"', r'\1"oauth2"', text, count=1)
-    text = text.replace('oauth2_mechanism = "auto"', f'oauth2_mechanism = "{mechanism}"', 1)
+    # The passwords go: only the token can sign in, to IMAP and to SMTP.
+    text = re.sub(r'(?m)^password = "secret"\n(auth = )"password"', r'\1"oauth2"', text)
+    text = text.replace('oauth2_mechanism = "auto"', f'oauth2_mechanism = "{mechanism}"')
+    text = text.replace('username = ""', f'username = "{SUPPORT}"', 1)
     path.write_text(text)
     os.environ["MAILDESK_TEST_OAUTH2_SECRET"] = SECRET
     config = load_config(path)
-    assert config.imap.auth == "oauth2" and config.imap.password is None
+    assert config.imap.auth == config.smtp.auth == "oauth2"
+    assert config.imap.password is None and config.smtp.password is None
     return config
 
 
@@ -107,7 +110,8 @@ def test_the_mailbox_is_read_with_an_oauth2_token(
     summary = run_once(config)
 
     assert summary.outcomes == {"new_incident": 1} and summary.sent.sent == 1
-    assert len(oauth_mail.wait_for_messages(sender, 1)) == 1
+    assert len(oauth_mail.wait_for_messages(sender, 1)) == 1  # sent with SMTP + the token
+    # One token for both protocols.
     assert [r["grant_type"] for r in tokens.requests] == ["client_credentials"]
 
 
@@ -155,3 +159,22 @@ def test_a_revoked_grant_is_said_plainly_and_nothing_loops(
 
     assert "no OAuth2 token for support@maildesk.test" in str(caught.value)
     assert len(tokens.requests) == 1  # one try, no hammering of the provider
+
+
+def test_a_server_that_no_longer_takes_passwords_gets_a_one_line_way_out(
+    oauth_mail: MailStack, tmp_path: Path
+) -> None:
+    path = write_local_config(tmp_path, oauth_mail.imap_port, oauth_mail.smtp_port)
+    path.write_text(
+        path.read_text().replace(
+            f'username = "{SUPPORT}"', 'username = "basic-off@maildesk.test"', 1
+        )
+    )
+
+    with pytest.raises(MailboxUnreachable) as caught:
+        run_once(load_config(path))
+
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "BasicAuthBlocked" in message  # the server's own words
+    assert 'set imap.auth = "oauth2" and an [oauth2] section' in message

@@ -118,7 +118,11 @@ class MailStack:
         timeout: float = _START_TIMEOUT,
         oauth2_introspection_url: str = "",
     ) -> MailStack:
-        """Start the stack in ``directory`` (idempotent) and return its endpoints."""
+        """Start the stack in ``directory`` (idempotent) and return its endpoints.
+
+        With ``oauth2_introspection_url``, Dovecot also takes XOAUTH2 / OAUTHBEARER tokens
+        (checked at that URL) and Postfix takes authenticated submission on
+        ``smtp_port + 1``, its SASL checked by Dovecot on ``imap_port + 1``."""
         directory = Path(directory).resolve()
         env = {
             "MAILSTACK_IMAP_PORT": str(imap_port),
