@@ -178,3 +178,32 @@ def test_a_server_that_no_longer_takes_passwords_gets_a_one_line_way_out(
     assert "\n" not in message
     assert "BasicAuthBlocked" in message  # the server's own words
     assert 'set imap.auth = "oauth2" and an [oauth2] section' in message
+
+
+def test_auth_test_and_check_say_how_they_signed_in(
+    oauth_mail: MailStack, tokens: TokenServer, tmp_path: Path
+) -> None:
+    oauth_config(tmp_path, oauth_mail, tokens, "OAUTHBEARER")
+    config_path = str(tmp_path / "maildesk.toml")
+
+    def maildesk(*command: str) -> tuple[int, str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "maildesk.cli", "--config", config_path, *command],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        return done.returncode, done.stdout + done.stderr
+
+    code, out = maildesk("auth", "test")
+    lines = out.splitlines()
+    assert code == 0, out
+    assert len(lines) == 3
+    assert lines[0].startswith("ok    oauth2  generic token from " + tokens.token_url)
+    assert lines[1].startswith(f"ok    imap    127.0.0.1:{oauth_mail.imap_port} as {SUPPORT}")
+    assert "(OAUTHBEARER)" in lines[1]
+    assert lines[2].startswith(f"ok    smtp    127.0.0.1:{oauth_mail.smtp_port + 1} answers")
+    assert "OAUTHBEARER, NOOP 250" in lines[2]
+    code, out = maildesk("check")
+    assert "(OAUTHBEARER)" in out and "client_credentials" in out
+    tokens.revoke(SUPPORT)
+    code, out = maildesk("auth", "test")
+    assert code == 1 and "FAIL  oauth2  token endpoint" in out and "invalid_client" in out

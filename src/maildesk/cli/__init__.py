@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 from maildesk import __version__
 from maildesk.cli import (
+    auth,
     classifier,
     daemon,
     database,
@@ -43,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"maildesk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    groups = (setup, daemon, database, incidents, schedule, reports, templates, classifier)
+    groups = (setup, daemon, auth, database, incidents, schedule, reports, templates, classifier)
     for group in groups:
         group.register(sub)
     return parser

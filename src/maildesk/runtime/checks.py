@@ -11,6 +11,7 @@ from pathlib import Path
 import aiosmtplib
 
 from maildesk.config import Config, ConfigError
+from maildesk.oauth2.tokens import TokenSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,13 +21,42 @@ class CheckResult:
     detail: str
 
 
-def check_imap(config: Config) -> CheckResult:
+def token_source_of(config: Config) -> TokenSource | None:
+    """The configured OAuth2 token source (one for IMAP and SMTP), or None."""
+    from maildesk.clock import SystemClock
+    from maildesk.oauth2.providers import grant_settings, token_source
+
+    if config.oauth2 is None:
+        return None
+    return token_source(grant_settings(config.oauth2), SystemClock())
+
+
+def check_token(config: Config, tokens: TokenSource | None) -> CheckResult | None:
+    """With OAuth2: can a token be had now? (None without OAuth2.)"""
+    from maildesk.oauth2.providers import token_url
+    from maildesk.oauth2.tokens import OAuth2Error
+
+    if config.oauth2 is None or tokens is None:
+        return None
+    url = token_url(config.oauth2)
+    try:
+        tokens.token()
+    except OAuth2Error as exc:
+        hint = "; run 'maildesk auth login' to renew the grant" if exc.grant_lost else ""
+        return CheckResult("oauth2", False, f"{exc}{hint}")
+    return CheckResult(
+        "oauth2", True, f"{config.oauth2.provider} token from {url} ({config.oauth2.grant_type})"
+    )
+
+
+def check_imap(config: Config, tokens: TokenSource | None = None) -> CheckResult:
     from maildesk.runtime.intake import CONNECTION_ERRORS, ImapMailbox
 
     cfg = config.imap
     where = f"{cfg.host}:{cfg.port} as {cfg.username}"
     try:
-        mailbox = ImapMailbox(cfg, cfg.resolve_password())
+        password = "" if cfg.auth == "oauth2" else cfg.resolve_password()
+        mailbox = ImapMailbox(cfg, password, tokens if cfg.auth == "oauth2" else None)
         mailbox.connect()
         try:
             state = mailbox.select()
@@ -39,17 +69,26 @@ def check_imap(config: Config) -> CheckResult:
         return CheckResult("imap", False, f"{where}: {type(exc).__name__}: {exc}")
     copies = f", copies filed in {cfg.sent_folder}" if config.copy_to and cfg.sent_folder else ""
     return CheckResult(
-        "imap", True, f"{where}, folder {cfg.folder}: {state.exists} mail(s), {idle}{copies}"
+        "imap",
+        True,
+        f"{where} ({mailbox.mechanism}), folder {cfg.folder}: {state.exists} mail(s), "
+        f"{idle}{copies}",
     )
 
 
-async def _smtp(config: Config) -> str:
-    from maildesk.outbound.outbox import smtp_connect
+async def _smtp(config: Config, tokens: TokenSource | None) -> str:
+    from maildesk.outbound.outbox import sign_in_oauth2, smtp_connect
 
-    client = await smtp_connect(config.smtp, config.smtp.resolve_password())
+    cfg = config.smtp
+    if cfg.auth == "oauth2" and tokens is not None:
+        client = await smtp_connect(cfg.model_copy(update={"username": ""}), "")
+        mechanism = await sign_in_oauth2(client, cfg, tokens)
+    else:
+        client = await smtp_connect(cfg, cfg.resolve_password())
+        mechanism = "PASSWORD" if cfg.username else "no sign-in"
     try:
         code, _ = await client.noop()
-        answer = f"NOOP {code}"
+        answer = f"{mechanism}, NOOP {code}"
         if config.copy_to:
             # The copy is a recipient of every reply: a refusal would leave no proof.
             await client.mail(config.company.support_address)
@@ -73,11 +112,11 @@ class CopyRefused(Exception):
     pass
 
 
-def check_smtp(config: Config) -> CheckResult:
+def check_smtp(config: Config, tokens: TokenSource | None = None) -> CheckResult:
     cfg = config.smtp
     where = f"{cfg.host}:{cfg.port}"
     try:
-        answer = asyncio.run(_smtp(config))
+        answer = asyncio.run(_smtp(config, tokens))
     except (ConfigError, CopyRefused) as exc:
         return CheckResult("smtp", False, f"{where}: {exc}")
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
@@ -164,10 +203,22 @@ def check_classifier(config: Config) -> CheckResult:
 
 
 def run_checks(config: Config, now: datetime) -> list[CheckResult]:
+    tokens = token_source_of(config)
+    token = check_token(config, tokens)
     return [
         check_database(config),
         check_templates(config, now),
         check_classifier(config),
-        check_imap(config),
-        check_smtp(config),
+        *([token] if token is not None else []),
+        check_imap(config, tokens),
+        check_smtp(config, tokens),
     ]
+
+
+def auth_test(config: Config) -> list[CheckResult]:
+    """``maildesk auth test``: a token, then a sign-in to IMAP and to SMTP, a line each."""
+    tokens = token_source_of(config)
+    token = check_token(config, tokens)
+    if token is None:
+        return [CheckResult("oauth2", False, "no [oauth2] section in the configuration")]
+    return [token, check_imap(config, tokens), check_smtp(config, tokens)]

@@ -8,6 +8,8 @@ real server instead of a mock.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import secrets
 import threading
@@ -34,6 +36,10 @@ class TokenServer:
     rotate: bool = False  # send a new refresh token with each refresh
     tokens: dict[str, Issued] = field(default_factory=dict)
     requests: list[dict[str, str]] = field(default_factory=list)
+    consenting_user: str = ""  # who signs in at the device page / consent screen
+    device_polls_before_consent: int = 1  # "authorization_pending" answers first
+    devices: dict[str, list[Any]] = field(default_factory=dict)  # device_code → [client, polls]
+    codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code → (client, challenge)
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -62,6 +68,8 @@ class TokenServer:
                 fields = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
                 if self.path == "/token":
                     status, body = owner._token(fields)
+                elif self.path == "/devicecode":
+                    status, body = owner._device(fields)
                 elif self.path == "/introspect":
                     status, body = owner._introspect(fields.get("token", ""))
                 else:
@@ -69,8 +77,24 @@ class TokenServer:
                 self._answer(status, body)
 
             def do_GET(self) -> None:
-                # Dovecot's introspection_mode = get: the token in the query or a header.
                 query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+                if self.path.startswith("/authorize"):
+                    # The consent screen, consented at once: back to the app with a code.
+                    code = "code-" + secrets.token_urlsafe(12)
+                    owner.codes[code] = (
+                        query.get("client_id", ""),
+                        query.get("code_challenge", ""),
+                    )
+                    back = (
+                        query["redirect_uri"]
+                        + "?"
+                        + urllib.parse.urlencode({"code": code, "state": query.get("state", "")})
+                    )
+                    self.send_response(302)
+                    self.send_header("Location", back)
+                    self.end_headers()
+                    return
+                # Dovecot's introspection_mode = get: the token in the query or a header.
                 token = query.get("access_token") or self.headers.get(
                     "Authorization", ""
                 ).removeprefix("Bearer ")
@@ -114,9 +138,59 @@ class TokenServer:
         self.tokens[token] = Issued(user, time.time() + self.lifetime)
         return token
 
+    @property
+    def device_code_url(self) -> str:
+        return f"{self.url}/devicecode"
+
+    @property
+    def authorize_url(self) -> str:
+        return f"{self.url}/authorize"
+
+    def _device(self, fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        code = "dc-" + secrets.token_urlsafe(12)
+        self.devices[code] = [fields.get("client_id", ""), 0]
+        return 200, {
+            "device_code": code,
+            "user_code": "ABCD-1234",
+            "verification_uri": f"{self.url}/device",
+            "expires_in": 600,
+            "interval": 0,
+        }
+
+    def _refresh_for(self, client: str) -> dict[str, Any]:
+        user = self.consenting_user
+        refresh = "rt-" + secrets.token_urlsafe(24)
+        self.refresh_tokens[refresh] = (client, user)
+        return {
+            "access_token": self._issue(user),
+            "token_type": "Bearer",
+            "expires_in": self.lifetime,
+            "refresh_token": refresh,
+        }
+
     def _token(self, fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
         self.requests.append({k: v for k, v in fields.items() if "secret" not in k})
         grant = fields.get("grant_type")
+        if grant == "urn:ietf:params:oauth:grant-type:device_code":
+            device = self.devices.get(fields.get("device_code", ""))
+            if device is None:
+                return 400, {"error": "expired_token"}
+            device[1] += 1
+            if device[1] <= self.device_polls_before_consent:
+                return 400, {"error": "authorization_pending"}
+            del self.devices[fields["device_code"]]
+            return 200, self._refresh_for(str(device[0]))
+        if grant == "authorization_code":
+            held = self.codes.pop(fields.get("code", ""), None)
+            verifier = fields.get("code_verifier", "")
+            expected = (
+                base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+                .decode()
+                .rstrip("=")
+            )
+            if held is None or held[1] != expected:
+                return 400, {"error": "invalid_grant", "error_description": "bad code or PKCE"}
+            return 200, self._refresh_for(held[0])
         if grant == "client_credentials":
             known = self.clients.get(fields.get("client_id", ""))
             if known is None or known[0] != fields.get("client_secret"):
