@@ -386,3 +386,23 @@ def test_a_refused_login_fails_no_mail_for_good() -> None:
     finally:
         controller.stop()
     assert handler.accepted == []
+
+
+def test_a_server_that_takes_no_passwords_names_the_oauth2_settings() -> None:
+    from aiosmtpd.smtp import AuthResult
+
+    handler, port = Scripted(), free_port()
+    refusal = "535 5.7.139 Authentication unsuccessful, basic authentication is disabled."
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, auth_require_tls=False,
+        authenticator=lambda *args: AuthResult(success=False, handled=False, message=refusal),
+    )  # fmt: skip
+    controller.start()
+    config = SmtpConfig(host="127.0.0.1", port=port, security="none", username="soporte")
+    try:
+        with pytest.raises(ServerUnavailable) as caught:
+            send(AiosmtplibSession(config, "password"), "c@clientes.test")
+    finally:
+        controller.stop()
+    assert "basic authentication is disabled" in str(caught.value)
+    assert 'smtp.auth = "oauth2" and an [oauth2] section' in str(caught.value)

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,11 @@ if TYPE_CHECKING:  # annotations only: the sender process never loads pydantic
     from maildesk.config import SmtpConfig
 
 log = logging.getLogger("maildesk.outbox")
+
+
+# What providers answer when they no longer take passwords for SMTP AUTH (Microsoft 365:
+# "5.7.139 Authentication unsuccessful, basic authentication is disabled").
+_BASIC_AUTH_OFF = re.compile(r"basic ?auth|5\.7\.139|application-specific password", re.I)
 
 
 class TransientSendError(Exception):
@@ -180,6 +186,10 @@ class AiosmtplibSession:
             # Wrong credentials fail every mail alike: the server's matter, not the mails'.
             await self._drop()
             what = "the [oauth2] settings" if self._tokens else "smtp.username and the password"
+            if not self._tokens and _BASIC_AUTH_OFF.search(exc.message):
+                what = (
+                    'smtp.auth = "oauth2" and an [oauth2] section: this server takes no passwords'
+                )
             raise ServerUnavailable(
                 f"login refused for {self._config.username!r}: {exc.code} {exc.message}; "
                 f"check {what}"
