@@ -66,7 +66,7 @@ class OAuth2Config(_Section):
     """How maildesk gets OAuth2 access tokens for IMAP and SMTP (``auth = "oauth2"``)."""
 
     provider: Literal["microsoft", "google", "generic"] = "generic"
-    grant: Literal["client_credentials", "refresh_token", "auto"] = "auto"
+    grant: Literal["client_credentials", "refresh_token", "service_account", "auto"] = "auto"
     tenant: str = ""  # microsoft: the directory (tenant) id or domain
     client_id: str = ""
     client_secret_env: str = ""  # the secret from this environment variable…
@@ -75,15 +75,20 @@ class OAuth2Config(_Section):
     device_code_url: str = ""  # generic, for 'maildesk auth login'
     scopes: tuple[str, ...] = ()  # empty: the provider's usual ones for IMAP and SMTP
     refresh_token_file: Path = Path("oauth2-refresh-token")
+    # google, grant = "service_account": the JSON key of a service account with domain-wide
+    # delegation (mode 600); it acts for imap.username
+    service_account_file: Path | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> OAuth2Config:
-        if not self.client_id:
+        if not self.client_id and self.grant != "service_account":
             raise ValueError("oauth2.client_id is required")
         if self.provider == "microsoft" and not self.tenant:
             raise ValueError("oauth2.tenant is required for microsoft (the directory id)")
         if self.provider == "generic" and not self.token_url:
             raise ValueError("oauth2.token_url is required for a generic provider")
+        if self.grant == "service_account" and self.service_account_file is None:
+            raise ValueError('oauth2.grant = "service_account" needs service_account_file')
         return self
 
     @property

@@ -70,13 +70,18 @@ def oauth_mail(oauth_stack: MailStack, tokens: TokenServer) -> MailStack:
 
 
 def oauth_config(
-    tmp_path: Path, stack: MailStack, tokens: TokenServer, mechanism: str = "auto"
+    tmp_path: Path,
+    stack: MailStack,
+    tokens: TokenServer,
+    mechanism: str = "auto",
+    section: str = "",
 ) -> Config:
     path = write_local_config(
         tmp_path,
         stack.imap_port,
         stack.smtp_port + 1,  # the submission port: SASL required, checked by Dovecot
-        extra=(
+        extra=section
+        or (
             "\n[oauth2]\n"
             'provider = "generic"\n'
             f'token_url = "{tokens.token_url}"\n'
@@ -207,3 +212,42 @@ def test_auth_test_and_check_say_how_they_signed_in(
     tokens.revoke(SUPPORT)
     code, out = maildesk("auth", "test")
     assert code == 1 and "FAIL  oauth2  token endpoint" in out and "invalid_client" in out
+
+
+def test_a_google_service_account_acts_for_the_support_mailbox(
+    oauth_mail: MailStack, tokens: TokenServer, tmp_path: Path
+) -> None:
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    email = "maildesk@support-project.iam.example"
+    tokens.service_accounts[email] = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    key_file = tmp_path / "service-account.json"
+    key_file.write_text(json.dumps({"client_email": email, "private_key": key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()}))  # fmt: skip
+    key_file.chmod(0o600)
+    config = oauth_config(
+        tmp_path, oauth_mail, tokens,
+        section=(
+            '\n[oauth2]\nprovider = "google"\ngrant = "service_account"\n'
+            f'token_url = "{tokens.token_url}"\nservice_account_file = "{key_file}"\n'
+        ),
+    )  # fmt: skip
+    sender = "cliente4@clientes.test"
+    oauth_mail.append(SUPPORT, client_mail(sender, "Portabilidad", "Portar el 93.").as_bytes())
+
+    summary = run_once(config)
+
+    assert summary.outcomes == {"new_incident": 1} and summary.sent.sent == 1
+    assert len(oauth_mail.wait_for_messages(sender, 1)) == 1
+    assert [r["grant_type"] for r in tokens.requests] == [
+        "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    ]

@@ -181,3 +181,66 @@ def test_a_refresh_token_file_others_can_read_is_refused(tmp_path: Path) -> None
     with pytest.raises(OAuth2Error, match="maildesk auth login") as caught:
         RefreshTokenFile(tmp_path / "missing").read()
     assert caught.value.grant_lost
+
+
+def service_account_key(tmp_path: Path, server: TokenServer, email: str) -> Path:
+    """A Google-style JSON key for a new RSA key pair, the public half known to ``server``."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    server.service_accounts[email] = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    path = tmp_path / "service-account.json"
+    key_file = {"type": "service_account", "client_email": email, "private_key": private,
+                "token_uri": server.token_url}  # fmt: skip
+    path.write_text(json.dumps(key_file))
+    path.chmod(0o600)
+    return path
+
+
+def test_a_service_account_signs_a_jwt_and_acts_for_the_mailbox(
+    server: TokenServer, tmp_path: Path
+) -> None:
+    from maildesk.config import OAuth2Config
+    from maildesk.oauth2.providers import grant_settings, token_source
+
+    path = service_account_key(tmp_path, server, "maildesk@project.iam.example")
+    config = OAuth2Config(provider="google", grant="service_account", service_account_file=path)
+
+    source = token_source(grant_settings(config, USER), FrozenClock(datetime.now(UTC)))
+    token = source.token()
+
+    assert server.tokens[token].user == USER  # the mailbox, not the service account
+    [request] = server.requests
+    assert request["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    claims = request["assertion"].split(".")[1]
+    decoded = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+    assert decoded["scope"] == "https://mail.google.com/" and decoded["sub"] == USER
+    assert decoded["exp"] - decoded["iat"] == 3600
+
+
+def test_a_service_account_key_others_can_read_or_a_key_not_registered_is_refused(
+    server: TokenServer, tmp_path: Path
+) -> None:
+    from maildesk.config import ConfigError, OAuth2Config
+    from maildesk.oauth2.providers import grant_settings, token_source
+
+    path = service_account_key(tmp_path, server, "maildesk@project.iam.example")
+    config = OAuth2Config(provider="google", grant="service_account", service_account_file=path)
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        grant_settings(config, USER)
+    path.chmod(0o600)
+    server.service_accounts.clear()  # the key was deleted in the console
+    source = token_source(grant_settings(config, USER), FrozenClock(datetime.now(UTC)))
+    with pytest.raises(OAuth2Error, match="invalid_grant"):
+        source.token()

@@ -38,10 +38,10 @@ def cmd_auth_login(args: argparse.Namespace, config: Config) -> int:
     settings = config.oauth2
     if settings is None:
         raise UsageError("no [oauth2] section in the configuration")
-    if settings.grant_type == "client_credentials":
+    if settings.grant_type in ("client_credentials", "service_account"):
         print(
-            "maildesk signs in as an application (client credentials): there is no consent "
-            "to give here; an administrator grants the application permissions (README). "
+            f"maildesk signs in as an application ({settings.grant_type}): there is no "
+            "consent to give here; an administrator grants the permissions (README). "
             "'maildesk auth test' checks it."
         )
         return 0

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from maildesk.clock import Clock
-from maildesk.oauth2.tokens import ClientCredentials, RefreshGrant, RefreshTokenFile, TokenSource
+from maildesk.oauth2.tokens import (
+    ClientCredentials,
+    RefreshGrant,
+    RefreshTokenFile,
+    ServiceAccountGrant,
+    TokenSource,
+)
 
 if TYPE_CHECKING:  # the sender process builds its token source without pydantic
     from maildesk.config import OAuth2Config
@@ -54,10 +61,13 @@ def scopes(config: OAuth2Config) -> tuple[str, ...]:
     return ()
 
 
-def grant_settings(config: OAuth2Config) -> dict[str, Any]:
-    """The grant in plain values (the secret resolved), for this process or a spawned one."""
+def grant_settings(config: OAuth2Config, subject: str = "") -> dict[str, Any]:
+    """The grant in plain values (the secret resolved), for this process or a spawned one;
+    ``subject`` is the mailbox a service account acts for."""
     from maildesk.config import ConfigError
 
+    if config.grant_type == "service_account":
+        return _service_account(config, subject)
     secret = config.resolve_secret()
     if config.grant_type == "client_credentials" and not secret:
         raise ConfigError("oauth2: client credentials need client_secret_env or client_secret_file")
@@ -71,10 +81,40 @@ def grant_settings(config: OAuth2Config) -> dict[str, Any]:
     }
 
 
+def _service_account(config: OAuth2Config, subject: str) -> dict[str, Any]:
+    from maildesk.config import ConfigError
+
+    path = config.service_account_file
+    assert path is not None  # the configuration requires it for this grant
+    try:
+        if path.stat().st_mode & 0o077:
+            raise ConfigError(f"{path} is readable by others: chmod 600 it")
+        key = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"oauth2.service_account_file: {exc}") from None
+    missing = [k for k in ("client_email", "private_key") if not key.get(k)]
+    if missing:
+        raise ConfigError(f"{path} is no service account key (no {', '.join(missing)})")
+    return {
+        "grant": "service_account",
+        "token_url": config.token_url or key.get("token_uri") or GOOGLE_TOKEN_URL,
+        "client_email": key["client_email"],
+        "private_key": key["private_key"],
+        "scopes": list(scopes(config)),
+        "subject": subject,
+    }
+
+
 def token_source(settings: dict[str, Any], clock: Clock) -> TokenSource:
     """The source of access tokens ``grant_settings`` describes."""
-    url, client, secret = settings["token_url"], settings["client_id"], settings["secret"]
     wanted = tuple(settings["scopes"])
+    if settings["grant"] == "service_account":
+        grant = ServiceAccountGrant(
+            settings["token_url"], settings["client_email"], settings["private_key"], wanted,
+            settings["subject"],
+        )  # fmt: skip
+        return TokenSource(grant, clock)
+    url, client, secret = settings["token_url"], settings["client_id"], settings["secret"]
     if settings["grant"] == "client_credentials":
         return TokenSource(ClientCredentials(url, client, secret, wanted), clock)
     store = RefreshTokenFile(Path(settings["refresh_token_file"]))

@@ -9,6 +9,7 @@ Secrets never reach a log line or an exception message.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -186,7 +187,65 @@ class RefreshTokenFile:
             raise
 
 
-Grant = ClientCredentials | RefreshGrant
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAccountGrant:
+    """RFC 7523: a Google service account with domain-wide delegation signs a JWT that
+    names the mailbox it acts for (``subject``); no consent, no refresh token. Needs the
+    ``cryptography`` package (``pip install 'maildesk[google]'``)."""
+
+    token_url: str
+    client_email: str
+    private_key: str  # PEM, from the service account's JSON key
+    scopes: tuple[str, ...]
+    subject: str
+
+    def assertion(self, now: datetime) -> str:
+        try:
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import padding, rsa
+        except ImportError:
+            raise OAuth2Error(
+                "a service account needs the cryptography package: pip install 'maildesk[google]'"
+            ) from None
+        issued = int(now.timestamp())
+        header = {"alg": "RS256", "typ": "JWT"}
+        claims = {
+            "iss": self.client_email,
+            "scope": " ".join(self.scopes),
+            "aud": self.token_url,
+            "sub": self.subject,
+            "iat": issued,
+            "exp": issued + 3600,
+        }
+        signing_input = f"{_b64url(header)}.{_b64url(claims)}".encode()
+        try:
+            key = serialization.load_pem_private_key(self.private_key.encode(), password=None)
+        except ValueError:
+            raise OAuth2Error("the service account's private key is not a PEM RSA key") from None
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise OAuth2Error("the service account's private key is not an RSA key")
+        signature = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        return signing_input.decode() + "." + _b64url_bytes(signature)
+
+    def fetch(self, post: Post, now: datetime) -> Token:
+        return _token(
+            post(self.token_url, {"grant_type": JWT_BEARER, "assertion": self.assertion(now)}),
+            now,
+        )
+
+
+def _b64url_bytes(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _b64url(value: dict[str, Any]) -> str:
+    return _b64url_bytes(json.dumps(value, separators=(",", ":")).encode())
+
+
+Grant = ClientCredentials | RefreshGrant | ServiceAccountGrant
 
 
 class TokenSource:

@@ -57,7 +57,7 @@ class ChildSettings:
             log_level=config.logging.level,
             log_format=config.logging.format,
             oauth2=(
-                grant_settings(config.oauth2)
+                grant_settings(config.oauth2, config.imap.username)
                 if config.oauth2 is not None and config.smtp.auth == "oauth2"
                 else None
             ),

@@ -28,7 +28,7 @@ def token_source_of(config: Config) -> TokenSource | None:
 
     if config.oauth2 is None:
         return None
-    return token_source(grant_settings(config.oauth2), SystemClock())
+    return token_source(grant_settings(config.oauth2, config.imap.username), SystemClock())
 
 
 def check_token(config: Config, tokens: TokenSource | None) -> CheckResult | None:

@@ -82,7 +82,11 @@ def build_parts(
         config, database, triager or default_triager(config, calendar), renderer, clock, calendar
     )
     # One token source for IMAP and SMTP: one grant, one cached token, one refresh.
-    tokens = token_source(grant_settings(config.oauth2), clock) if config.oauth2 else None
+    tokens = (
+        token_source(grant_settings(config.oauth2, config.imap.username), clock)
+        if config.oauth2
+        else None
+    )
     smtp_tokens = tokens if config.smtp.auth == "oauth2" else None
     imap_tokens = tokens if config.imap.auth == "oauth2" else None
     if smtp_sessions is None:

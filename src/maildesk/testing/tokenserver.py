@@ -40,6 +40,8 @@ class TokenServer:
     device_polls_before_consent: int = 1  # "authorization_pending" answers first
     devices: dict[str, list[Any]] = field(default_factory=dict)  # device_code → [client, polls]
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code → (client, challenge)
+    # service accounts: client_email → public key (PEM) that checks their signed JWTs
+    service_accounts: dict[str, str] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -180,6 +182,15 @@ class TokenServer:
                 return 400, {"error": "authorization_pending"}
             del self.devices[fields["device_code"]]
             return 200, self._refresh_for(str(device[0]))
+        if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            subject = self._check_jwt(fields.get("assertion", ""))
+            if subject is None:
+                return 400, {"error": "invalid_grant", "error_description": "bad assertion"}
+            return 200, {
+                "access_token": self._issue(subject),
+                "token_type": "Bearer",
+                "expires_in": self.lifetime,
+            }
         if grant == "authorization_code":
             held = self.codes.pop(fields.get("code", ""), None)
             verifier = fields.get("code_verifier", "")
@@ -219,6 +230,32 @@ class TokenServer:
                 body["refresh_token"] = new
             return 200, body
         return 400, {"error": "unsupported_grant_type"}
+
+    def _check_jwt(self, assertion: str) -> str | None:
+        """The subject of a correctly signed, current JWT for this token endpoint, or None."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+        try:
+            head, body, signature = assertion.split(".")
+            claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            public = serialization.load_pem_public_key(
+                self.service_accounts[claims["iss"]].encode()
+            )
+            assert isinstance(public, rsa.RSAPublicKey)
+            public.verify(
+                base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)),
+                f"{head}.{body}".encode(),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
+        except (ValueError, KeyError, AssertionError, InvalidSignature):
+            return None
+        current = claims.get("iat", 0) <= time.time() + 60 < claims.get("exp", 0) + 60
+        if claims.get("aud") != self.token_url or not current or not claims.get("sub"):
+            return None
+        return str(claims["sub"])
 
     def _introspect(self, token: str) -> tuple[int, dict[str, Any]]:
         issued = self.tokens.get(token)
