@@ -251,3 +251,36 @@ def test_a_google_service_account_acts_for_the_support_mailbox(
     assert [r["grant_type"] for r in tokens.requests] == [
         "urn:ietf:params:oauth:grant-type:jwt-bearer"
     ]
+
+
+def test_a_daemon_whose_grant_is_revoked_says_so_and_waits_without_hammering(
+    oauth_mail: MailStack, tokens: TokenServer, tmp_path: Path
+) -> None:
+    import time
+
+    oauth_config(tmp_path, oauth_mail, tokens)
+    log = tmp_path / "daemon.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "maildesk.cli", "--config", str(tmp_path / "maildesk.toml"), "run"],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        wait_for("IDLE", lambda: "mode=idle" in log.read_text())
+        tokens.revoke(SUPPORT)
+        oauth_mail.stop_imap()  # the session ends: the next sign-in needs a new token
+        oauth_mail.start_imap()
+        wait_for("the refusal", lambda: "invalid_client" in log.read_text(), timeout=30)
+        time.sleep(6)  # reconnect attempts go on meanwhile, at their backoff
+        assert proc.poll() is None  # still running, no crash
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    text = log.read_text()
+    refusals = [line for line in text.splitlines() if "invalid_client" in line]
+    assert 1 <= len(refusals) <= 3  # said, not at every attempt
+    assert "run 'maildesk auth login'" not in refusals[0]  # client credentials: no login
+    assert "check the [oauth2] settings" in refusals[0]
+    token_calls = [r for r in tokens.requests if r["grant_type"] == "client_credentials"]
+    assert len(token_calls) <= 3  # the provider is not hammered (30 s between tries)
+    assert "Traceback" not in text

@@ -464,9 +464,14 @@ class IntakeRunner:
             except LoginError as exc:
                 # Wrong credentials will not fix themselves quickly: say so, retry slowly.
                 delay = self._config.reconnect_max_seconds
+                what = (
+                    "the [oauth2] settings"
+                    if self._config.auth == "oauth2"
+                    else "imap.username and the password"
+                )
                 log.error(
                     f"IMAP login refused for {self._config.username} on {self._config.host}: "
-                    f"{exc}; check imap.username and the password; retrying in {delay:.0f} s",
+                    f"{exc}; check {what}; retrying in {delay:.0f} s",
                     extra={"server": self._server, "username": self._config.username},
                 )
                 self._note("login-refused", f"login refused: {exc}")
