@@ -284,3 +284,30 @@ def test_a_daemon_whose_grant_is_revoked_says_so_and_waits_without_hammering(
     token_calls = [r for r in tokens.requests if r["grant_type"] == "client_credentials"]
     assert len(token_calls) <= 3  # the provider is not hammered (30 s between tries)
     assert "Traceback" not in text
+
+
+def test_a_revoked_refresh_token_names_the_command_that_renews_it(
+    oauth_mail: MailStack, tokens: TokenServer, tmp_path: Path
+) -> None:
+    from maildesk.oauth2.tokens import RefreshTokenFile
+
+    tokens.refresh_tokens["rt-granted"] = ("desk-public", SUPPORT)
+    store = tmp_path / "refresh-token"
+    RefreshTokenFile(store).write("rt-granted")
+    section = (
+        '\n[oauth2]\nprovider = "generic"\ngrant = "refresh_token"\n'
+        f'token_url = "{tokens.token_url}"\nclient_id = "desk-public"\n'
+        f'refresh_token_file = "{store}"\n'
+    )
+    config = oauth_config(tmp_path, oauth_mail, tokens, section=section)
+    oauth_mail.append(SUPPORT, client_mail("cliente5@clientes.test", "Alta", "Alta.").as_bytes())
+    assert run_once(config).outcomes == {"new_incident": 1}  # the granted token works
+
+    tokens.revoke(SUPPORT)
+    tokens.tokens.clear()
+    oauth_mail.stop_imap()  # a new session, a new token needed
+    oauth_mail.start_imap()
+    with pytest.raises(MailboxUnreachable) as caught:
+        run_once(config)
+    assert "invalid_grant" in str(caught.value)
+    assert "run 'maildesk auth login' to renew it" in str(caught.value)
