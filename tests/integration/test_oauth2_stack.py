@@ -104,6 +104,15 @@ def oauth_config(
     return config
 
 
+def start_daemon(tmp_path: Path, log: Path) -> subprocess.Popen[bytes]:
+    """``maildesk run`` on the configuration ``oauth_config`` wrote, logging to ``log``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "maildesk.cli", "--config", str(tmp_path / "maildesk.toml"), "run"],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("mechanism", ["XOAUTH2", "OAUTHBEARER"])
 def test_the_mailbox_is_read_with_an_oauth2_token(
     oauth_mail: MailStack, tokens: TokenServer, tmp_path: Path, mechanism: str
@@ -125,11 +134,7 @@ def test_a_token_the_server_stopped_taking_is_renewed_and_intake_goes_on(
 ) -> None:
     config = oauth_config(tmp_path, oauth_mail, tokens)
     log = tmp_path / "daemon.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "maildesk.cli", "--config", str(tmp_path / "maildesk.toml"), "run"],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+    proc = start_daemon(tmp_path, log)
     try:
         wait_for("IDLE", lambda: "mode=idle" in log.read_text())
         first = "cliente1@clientes.test"
@@ -260,11 +265,7 @@ def test_a_daemon_whose_grant_is_revoked_says_so_and_waits_without_hammering(
 
     oauth_config(tmp_path, oauth_mail, tokens)
     log = tmp_path / "daemon.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "maildesk.cli", "--config", str(tmp_path / "maildesk.toml"), "run"],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+    proc = start_daemon(tmp_path, log)
     try:
         wait_for("IDLE", lambda: "mode=idle" in log.read_text())
         tokens.revoke(SUPPORT)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from maildesk.config import Config
-from maildesk.db.store import Database
+from maildesk.db.store import Database, aware_utc
 from maildesk.db.tables import (
     Checkpoint,
     DaemonHeartbeat,
@@ -172,9 +172,7 @@ def _aware(value: datetime | str | None) -> datetime | None:
     """Aggregates bypass the column type: SQLite hands back naive UTC strings."""
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def _processes(session: Session, now: datetime) -> tuple[ProcessStatus, ...]:
