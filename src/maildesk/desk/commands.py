@@ -1,0 +1,188 @@
+"""Commands the distributor's staff write at the top of a mail, in Spanish, Catalan or English.
+
+One command per line, from the first line of the text; the first line that is not a
+command ends them (so quoted history, signatures and the rest of the mail are never read
+as commands). A line that looks like a command but is not one is refused with a suggestion;
+a known command with a bad argument is refused with what it expects. The same parser serves
+the CLI (``maildesk incidents …``), so both paths follow one set of rules.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# verb → its words in es / ca / en (accents and case are ignored when matching)
+VERBS: dict[str, tuple[str, ...]] = {
+    "resolve": ("resolver", "resuelta", "resuelto", "resoldre", "resolta", "resolve", "resolved"),
+    "reopen": ("reabrir", "reobrir", "reopen"),
+    "wait": ("esperar", "espera", "wait", "waiting"),
+    "priority": ("prioridad", "prioritat", "priority"),
+    "category": ("categoria", "category"),
+    "kind": ("tipo", "tipus", "kind"),
+    "note": ("nota", "note"),
+    "time": ("tiempo", "temps", "time"),
+    "reply": ("responder", "respon", "respondre", "reply"),
+    "assign": ("asignar", "assignar", "assign"),
+    "visit": ("visita", "visit"),
+}
+# the argument each verb takes: none, optional free text, required free text, or a value
+_ARGUMENT = {
+    "resolve": "text?",
+    "reopen": "none",
+    "wait": "text?",
+    "priority": "priority",
+    "category": "category",
+    "kind": "word",
+    "note": "text",
+    "time": "duration",
+    "reply": "text",
+    "assign": "team",
+    "visit": "cost",
+}
+CATEGORIES = {
+    "tecnica": "technical", "tecnico": "technical", "technical": "technical",
+    "facturacion": "billing", "facturacio": "billing", "billing": "billing", "cdf": "billing",
+    "otra": "other", "otro": "other", "altra": "other", "altre": "other", "other": "other",
+}  # fmt: skip
+TEAMS = {
+    "tecnico": "technical_service", "tecnic": "technical_service",
+    "technical": "technical_service", "sat": "technical_service",
+    "cdf": "billing_centre", "facturacion": "billing_centre", "facturacio": "billing_centre",
+    "billing": "billing_centre",
+}  # fmt: skip
+_WORD = re.compile(r"^\s*([^\W\d_]+)\s*[:\-]?\s*(.*?)\s*$")
+_PRIORITY = re.compile(r"^p?([1-4])$", re.IGNORECASE)
+_DURATION = re.compile(
+    r"^(?:(\d+(?:[.,]\d+)?)\s*h(?:oras?|ores|ours?|rs?)?\s*)?"
+    r"(?:(\d+)\s*(?:m|min|mins|minutos?|minuts?|minutes?)?)?$",
+    re.IGNORECASE,
+)
+_CLOCK = re.compile(r"^(\d+):([0-5]\d)$")
+_COST = re.compile(r"^(\d+(?:[.,]\d{1,2})?)\s*(?:€|eur|euros?)?$", re.IGNORECASE)
+_ALIASES = {
+    unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode(): verb
+    for verb, words in VERBS.items()
+    for word in words
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    verb: str  # canonical: resolve, reopen, wait, priority, category, kind, note, time, reply…
+    value: str  # normalised argument: "P2", "billing", minutes as text, a team id, free text
+    line: str  # as written
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    line: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    commands: tuple[Command, ...]
+    refusals: tuple[Refusal, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.commands and not self.refusals
+
+
+def fold(word: str) -> str:
+    """Lower case without accents: "Categoría" → "categoria"."""
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
+
+
+def parse_commands(text: str, max_lines: int = 20) -> Parsed:
+    """The commands at the top of ``text``; stops at the first line that is neither a
+    command nor an unknown word followed by an argument (that is, at ordinary prose)."""
+    commands: list[Command] = []
+    refusals: list[Refusal] = []
+    seen_any = False
+    for raw in text.replace("\r\n", "\n").split("\n")[: max_lines + 1]:
+        line = raw.strip()
+        if not line:
+            if seen_any:
+                break  # a blank line after the commands ends them
+            continue
+        if line.startswith(">"):
+            break  # quoted history: never commands
+        match = _WORD.match(line)
+        if match is None:
+            break
+        word, argument = fold(match.group(1)), match.group(2)
+        verb = _ALIASES.get(word)
+        if verb is None:
+            if seen_any or _looks_like_a_command(word, argument):
+                suggestion = difflib.get_close_matches(word, list(_ALIASES), n=1, cutoff=0.7)
+                hint = f"; did you mean '{suggestion[0]}'?" if suggestion else ""
+                refusals.append(Refusal(line, f"unknown command '{match.group(1)}'{hint}"))
+                seen_any = True
+                continue
+            break  # prose: the commands (if any) are over
+        seen_any = True
+        value, problem = _argument(verb, argument)
+        if problem:
+            refusals.append(Refusal(line, problem))
+        else:
+            commands.append(Command(verb, value, line))
+    return Parsed(tuple(commands), tuple(refusals))
+
+
+def _looks_like_a_command(word: str, argument: str) -> bool:
+    """A first line such as "Resolv: listo" (a typo of a command), not "Hola Juan,"."""
+    close = difflib.get_close_matches(word, list(_ALIASES), n=1, cutoff=0.8)
+    return bool(close) and not argument.endswith(",")
+
+
+def parse_duration(text: str) -> int | None:
+    """Minutes from "1h30", "1,5h", "90m", "90", "1:30"; None when not a duration."""
+    text = fold(text.strip()).replace(" ", "")
+    clock = _CLOCK.match(text)
+    if clock:
+        return int(clock.group(1)) * 60 + int(clock.group(2))
+    found = _DURATION.match(text)
+    if not text or found is None or not any(found.groups()):
+        return None
+    hours = float(found.group(1).replace(",", ".")) if found.group(1) else 0.0
+    minutes = int(found.group(2)) if found.group(2) else 0
+    total = round(hours * 60) + minutes
+    return total if 0 < total <= 24 * 60 else None
+
+
+def _argument(verb: str, argument: str) -> tuple[str, str]:
+    """(normalised value, "") or ("", why it is refused)."""
+    kind = _ARGUMENT[verb]
+    if kind == "none":
+        return ("", "") if not argument else ("", f"'{verb}' takes no argument")
+    if kind == "text?":
+        return argument, ""
+    if kind == "text":
+        return (argument, "") if argument else ("", f"'{verb}' needs a text after it")
+    if kind == "word":
+        word = fold(argument).replace(" ", "_")
+        return (word, "") if re.fullmatch(r"[a-z_]+", word) else ("", f"'{verb}' needs a name")
+    if kind == "priority":
+        found = _PRIORITY.match(argument.strip())
+        return (f"P{found.group(1)}", "") if found else ("", "priority is P1, P2, P3 or P4")
+    if kind == "category":
+        value = CATEGORIES.get(fold(argument.strip()))
+        if value is None:
+            return "", "category is técnica, facturación or otra (technical, billing, other)"
+        return value, ""
+    if kind == "team":
+        value = TEAMS.get(fold(argument.strip()))
+        return (value, "") if value else ("", "assign to técnico or cdf")
+    if kind == "duration":
+        minutes = parse_duration(argument)
+        if minutes is None:
+            return "", "time is a duration such as 1h30, 45m or 1:15 (at most a day)"
+        return str(minutes), ""
+    found = _COST.match(argument.strip())  # cost
+    if found is None:
+        return "", "visit needs its cost, such as 45 or 45,50 €"
+    return found.group(1).replace(",", "."), ""
