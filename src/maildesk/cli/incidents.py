@@ -56,6 +56,21 @@ def register(sub: Any) -> None:
     setter.add_argument("--note", default="", help="why (kept in the incident's history)")
     setter.set_defaults(handler=cmd_incidents_set)
 
+    # The mail commands, from the command line: one parser and one set of rules for both.
+    for verb, words, what in (
+        ("resolve", "[TEXT]", "mark it resolved (TEXT: how)"),
+        ("reopen", "", "open it again"),
+        ("wait", "[TEXT]", "waiting on the client (pauses the resolution clock)"),
+        ("note", "TEXT", "a note in its history"),
+        ("time", "DURATION", "log time spent (1h30, 45m, 1:15)"),
+    ):
+        mirror = isub.add_parser(verb, help=what, description=f"{what}; as the mail command "
+                                 f"'{verb}'.")  # fmt: skip
+        mirror.add_argument("reference", help="e.g. MD-2026-000123")
+        if words:
+            mirror.add_argument("text", nargs="*" if words.startswith("[") else "+")
+        mirror.set_defaults(handler=cmd_incidents_command, verb=verb)
+
     quarantine = sub.add_parser(
         "quarantine",
         help="mail that could not be processed",
@@ -138,3 +153,33 @@ def cmd_quarantine_list(args: argparse.Namespace, config: Config) -> int:
     else:
         print_quarantine_table(rows)
     return 0
+
+
+def cmd_incidents_command(args: argparse.Namespace, config: Config) -> int:
+    """``incidents resolve|reopen|wait|note|time REF …``: the mail command, applied by the
+    same parser and rules (``desk.commands``, ``desk.apply``)."""
+    from sqlalchemy import select
+
+    from maildesk.db.tables import Incident
+    from maildesk.desk.apply import apply_commands
+    from maildesk.desk.commands import parse_commands
+    from maildesk.schedule import build_calendar
+
+    line = " ".join([args.verb, *getattr(args, "text", [])])
+    parsed = parse_commands(line)
+    if parsed.refusals:
+        raise UsageError(parsed.refusals[0].reason)
+    database = open_database(config)
+    now = parse_instant(None, config)
+    with database.session() as session:
+        incident = session.scalars(
+            select(Incident).where(Incident.reference == args.reference.upper())
+        ).first()
+        if incident is None:
+            raise UsageError(f"no incident {args.reference}")
+        [outcome] = apply_commands(
+            session, config, build_calendar(config.schedule), incident, parsed.commands,
+            actor="cli", how="", now=now,
+        )  # fmt: skip
+    print(f"{args.reference.upper()}: {outcome.detail}")
+    return 0 if outcome.applied else 1

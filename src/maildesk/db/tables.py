@@ -259,6 +259,23 @@ class DaemonHeartbeat(Base):
     facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class TimeEntry(Base):
+    """Time a person spent on an incident, or an operator visit with its cost (``time`` /
+    ``visit`` commands), for the per-client report."""
+
+    __tablename__ = "time_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(8))  # time / visit
+    minutes: Mapped[int] = mapped_column(Integer, default=0)
+    cost_cents: Mapped[int] = mapped_column(Integer, default=0)  # visits: what it cost
+
+    incident: Mapped[Incident] = relationship()
+
+
 class FailingAddress(Base):
     """A client address our mail cannot reach (a bounce, or a permanent SMTP refusal): no
     automatic reply goes to it until ``until``."""
