@@ -448,6 +448,30 @@ class Logging(_Section):
     format: Literal["json", "text"] = "text"
 
 
+class StaffMember(_Section):
+    address: EmailStr
+    name: str = ""
+    language: Language = "es"
+
+
+class DeskConfig(_Section):
+    """Who may run the desk by mail, and how their mails are proven to be theirs."""
+
+    staff: tuple[StaffMember, ...] = ()
+    # receiving servers whose Authentication-Results header is believed (their authserv-id)
+    trusted_authserv_ids: tuple[str, ...] = ()
+    # the secret of the per-incident reply addresses (soporte+c-<ref>-<mac>@…)
+    token_secret_env: str = ""
+
+    def staff_member(self, address: str) -> StaffMember | None:
+        address = address.lower()
+        return next((m for m in self.staff if m.address.lower() == address), None)
+
+    def token_secret(self) -> bytes | None:
+        value = os.environ.get(self.token_secret_env) if self.token_secret_env else None
+        return value.encode() if value else None
+
+
 class MetricsConfig(_Section):
     """Prometheus metrics on a local port (off by default: nothing listens unless asked)."""
 
@@ -469,6 +493,7 @@ class Config(_Section):
     kinds: tuple[IncidentKind, ...]
     logging: Logging = Logging()
     metrics: MetricsConfig = MetricsConfig()
+    desk: DeskConfig = DeskConfig()
     oauth2: OAuth2Config | None = None
     digest: DigestConfig = DigestConfig()
     escalation: EscalationConfig = EscalationConfig()

@@ -20,10 +20,15 @@ from sqlalchemy.orm import Session
 
 from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
-from maildesk.config import Config
+from maildesk.config import Config, StaffMember
 from maildesk.db import store
 from maildesk.db.lifecycle import change_status, record_event
 from maildesk.db.tables import DuplicateMail, Handoff, Incident, Message, QuarantinedMail
+from maildesk.desk.answer import commands_context
+from maildesk.desk.apply import Outcome as CommandOutcome
+from maildesk.desk.apply import apply_commands
+from maildesk.desk.authentication import authenticate, by_address
+from maildesk.desk.commands import parse_commands
 from maildesk.inbound.analysis import Analyser, Analysis
 from maildesk.inbound.bounces import read_bounce
 from maildesk.inbound.loopguard import (
@@ -68,6 +73,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     QUARANTINED = "quarantined"
     BOUNCE = "bounce"  # a bounce of our own mail, attached to its incident
+    COMMAND = "command"  # a staff member's commands, authenticated and applied
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +329,14 @@ class Pipeline:
             and store.confirm_sent(session, mail.message_id, now)
         ):
             robot = "own-copy:confirmed"
+        # The distributor's own address is "ours" to the loop guard (no automatic answers to
+        # it), yet his replies are a person's: a staff member's commands are read even then.
+        person = robot is None or robot == "loop:sender:own-address"
+        member = self._config.desk.staff_member(mail.from_address) if person else None
+        if member is not None:
+            commanded = self._staff_commands(session, inbound, mail, key, now, thread, member)
+            if commanded is not None:
+                return commanded
         if robot is not None and automatic_kind(robot) == "bounce":
             bounced = self._bounce(session, inbound, mail, key, now, robot, thread)
             if bounced is not None:
@@ -412,6 +426,99 @@ class Pipeline:
             mail.message_id,
             incident.reference,
         )
+
+    def _staff_commands(
+        self,
+        session: Session,
+        inbound: InboundMail,
+        mail: ParsedMail,
+        key: str,
+        now: datetime,
+        thread: Incident | None,
+        member: StaffMember,
+    ) -> Handled | None:
+        """A staff member's mail that starts with commands, about one incident (its thread,
+        its reference, or its secret reply address): applied when authenticated; else kept
+        as a message of the incident, and either way answered. None: not a command mail."""
+        parsed = parse_commands(mail.body_text)
+        if parsed.empty:
+            return None
+        desk = self._config.desk
+        secret = desk.token_secret()
+        recipients = [*mail.to, *mail.cc]
+        incident = thread
+        if incident is None and secret:
+            via_token = by_address(recipients, mail.from_address, secret)
+            if via_token.accepted:
+                incident = store.find_thread_incident(session, [via_token.how.split()[-1]], [])
+        if incident is None:
+            return None  # commands about no incident: an ordinary mail
+        verdict = authenticate(
+            sender=mail.from_address,
+            recipients=recipients,
+            results_headers=mail.header_all("Authentication-Results"),
+            staff=[m.address for m in desk.staff],
+            trusted=desk.trusted_authserv_ids,
+            secret=secret,
+        )
+        if not verdict.accepted:
+            session.add(
+                self._message(
+                    mail, inbound, key, now, "followup", f"command refused: {verdict.reason}",
+                    incident,
+                )
+            )  # fmt: skip
+            record_event(session, incident, now, "maildesk", "command-refused", verdict.reason)
+            log.warning(
+                "command mail refused",
+                extra={"message_id": mail.message_id, "reference": incident.reference,
+                       "sender": mail.from_address, "reason": verdict.reason},
+            )  # fmt: skip
+            self._answer_commands(session, mail, incident, member, [], verdict.reason, now)
+            return Handled(
+                Outcome.FOLLOWUP, f"command refused: {verdict.reason}", mail.message_id,
+                incident.reference, 1,
+            )  # fmt: skip
+        outcomes = apply_commands(
+            session, self._config, self._calendar, incident, parsed.commands,
+            actor=mail.from_address, how=verdict.how, now=now,
+        )  # fmt: skip
+        outcomes += [CommandOutcome(r.line, False, r.reason) for r in parsed.refusals]
+        session.add(self._message(mail, inbound, key, now, "command", verdict.how, incident))
+        self._answer_commands(session, mail, incident, member, outcomes, "", now)
+        applied = sum(o.applied for o in outcomes)
+        return Handled(
+            Outcome.COMMAND,
+            f"{applied} applied, {len(outcomes) - applied} refused ({verdict.how})",
+            mail.message_id, incident.reference, 1,
+        )  # fmt: skip
+
+    def _answer_commands(
+        self,
+        session: Session,
+        mail: ParsedMail,
+        incident: Incident,
+        member: StaffMember,
+        outcomes: list[CommandOutcome],
+        refused: str,
+        now: datetime,
+    ) -> None:
+        language = member.language
+        context = commands_context(self._config, incident, outcomes, refused, language)
+        try:
+            outgoing = compose_reply(
+                rendered=self._renderer.render("commands", language, context),
+                sender_name=self._config.company.display_name,
+                sender_address=self._config.company.support_address,
+                to_address=mail.from_address, to_name=member.name or mail.from_name,
+                reference=incident.reference, language=language,
+                in_reply_to=mail.message_id, references=mail.references,
+                now=now, zone=self._config.schedule.zone,
+            )  # fmt: skip
+        except (TemplateError, UnwritableAddress) as exc:
+            record_event(session, incident, now, "maildesk", "no-reply", f"command answer: {exc}")
+            return
+        session.add(queued_row(outgoing, "command", now, incident))
 
     def _long_resolved(self, incident: Incident, now: datetime) -> bool:
         """Resolved (or closed) longer than ``replies.reopen_days`` ago: a reply to it is a

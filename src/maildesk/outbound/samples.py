@@ -191,6 +191,24 @@ def _relay(config: Config, language: str, now: datetime) -> dict[str, Any]:
     return relay_context(config, incident, "technical_service", answer, language)
 
 
+def _commands(config: Config, language: str, now: datetime) -> dict[str, Any]:
+    from maildesk.desk.answer import commands_context
+    from maildesk.desk.apply import Outcome
+
+    facts = sample_facts(config, now)
+    incident = SimpleNamespace(
+        reference=facts.reference, client_name=facts.client_name, client_address="",
+        kind=facts.kind, status="resolved", priority="P2", category="technical",
+        resolution_due=facts.deadline,
+    )  # fmt: skip
+    outcomes = [
+        Outcome("prioridad P2", True, "priority P2"),
+        Outcome("tipo averia", False, "unknown kind 'averia'"),
+        Outcome("resolver router cambiado", True, "status resolved"),
+    ]
+    return commands_context(config, incident, outcomes, "", language)
+
+
 SAMPLES: dict[str, Callable[[Config, str, datetime], dict[str, Any]]] = {
     "ack": _reply("ack"),
     "ack_closed": _reply("ack_closed"),
@@ -200,6 +218,7 @@ SAMPLES: dict[str, Callable[[Config, str, datetime], dict[str, Any]]] = {
     "handoff": _handoff,
     "reassigned": _reassigned,
     "relay": _relay,
+    "commands": _commands,
 }
 
 

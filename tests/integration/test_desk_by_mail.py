@@ -1,0 +1,142 @@
+"""The desk run by mail on the real stack: a staff member's reply with commands is obeyed
+only when the receiving server authenticated it (trusted Authentication-Results) or it came
+to the incident's secret reply address; anything else changes nothing and is answered."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from maildesk.config import Config, load_config
+from maildesk.db.store import Database
+from maildesk.db.tables import Incident, IncidentEvent
+from maildesk.desk.authentication import command_address
+from maildesk.testing.mailstack import MailStack
+from maildesk.testing.stackconfig import SUPPORT, write_local_config
+from maildesk.testing.support import client_mail, run_once
+
+pytestmark = pytest.mark.stack
+
+STAFF = "distribuidor@maildesk.test"
+SECRET = "desk-test-secret"
+
+
+@pytest.fixture
+def desk_config(mail: MailStack, tmp_path: Path) -> Config:
+    path = write_local_config(
+        tmp_path, mail.imap_port, mail.smtp_port,
+        extra=(
+            "\n[desk]\n"
+            'trusted_authserv_ids = ["mx.maildesk.test"]\n'
+            'token_secret_env = "MAILDESK_TEST_DESK_SECRET"\n'
+            f'staff = [{{ address = "{STAFF}", name = "Jefe", language = "es" }}]\n'
+        ),
+    )  # fmt: skip
+    os.environ["MAILDESK_TEST_DESK_SECRET"] = SECRET
+    config = load_config(path)
+    mail.append(
+        SUPPORT, client_mail("cliente1@clientes.test", "Sin ADSL", "No hay ADSL.").as_bytes()
+    )
+    assert run_once(config).outcomes == {"new_incident": 1}
+    return config
+
+
+def staff_mail(body: str, *, to: str = SUPPORT, results: str = "") -> bytes:
+    headers = f"Authentication-Results: {results}\r\n" if results else ""
+    return (
+        f"{headers}From: Jefe <{STAFF}>\r\nTo: {to}\r\n"
+        "Subject: Re: [MD-2026-000001] Sin ADSL\r\nMessage-ID: <cmd-1@maildesk.test>\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        f"{body}"
+    ).encode()
+
+
+def incident(config: Config) -> Incident:
+    with Database(config.database.url).session() as session:
+        found = session.scalars(select(Incident)).one()
+        session.expunge(found)
+        return found
+
+
+def answer_to_staff(mail: MailStack) -> str:
+    [raw] = mail.wait_for_messages(STAFF, 1, timeout=20)
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    return f"{message['Subject']}\n{message.get_body(('plain',)).get_content()}"
+
+
+def test_an_authenticated_staff_reply_resolves_the_incident_and_is_answered(
+    mail: MailStack, desk_config: Config
+) -> None:
+    body = "prioridad P2\r\nresolver router cambiado, ya navega\r\n\r\nUn saludo\r\n> reabrir\r\n"
+    mail.append(SUPPORT, staff_mail(
+        body, results="mx.maildesk.test; dkim=pass header.d=maildesk.test"
+    ))  # fmt: skip
+
+    summary = run_once(desk_config)
+
+    assert summary.outcomes == {"command": 1}
+    assert (incident(desk_config).status, incident(desk_config).priority) == ("resolved", "P2")
+    answer = answer_to_staff(mail)
+    assert answer.startswith("[MD-2026-000001] Hecho")
+    assert "- resolver router cambiado, ya navega: aplicada (status resolved)" in answer
+    assert "Ahora: estado resuelta, prioridad P2" in answer
+    with Database(desk_config.database.url).session() as session:
+        actors = {e.actor for e in session.scalars(select(IncidentEvent))
+                  if e.action.startswith("command:")}  # fmt: skip
+    assert actors == {f"{STAFF} (dkim via mx.maildesk.test)"}
+
+
+@pytest.mark.parametrize(
+    ("results", "reason"),
+    [
+        ("", "no Authentication-Results header"),
+        ("mx.evil.test; dkim=pass header.d=maildesk.test", "no Authentication-Results from"),
+        ("mx.maildesk.test; dkim=fail header.d=maildesk.test", "mx.maildesk.test did not"),
+    ],
+)  # fmt: skip
+def test_an_unauthenticated_command_mail_changes_nothing_and_is_told_why(
+    mail: MailStack, desk_config: Config, results: str, reason: str
+) -> None:
+    mail.append(SUPPORT, staff_mail("resolver\r\n", results=results))
+
+    summary = run_once(desk_config)
+
+    assert summary.outcomes == {"followup": 1}  # kept as a message of the incident
+    assert incident(desk_config).status == "open"
+    answer = answer_to_staff(mail)
+    assert answer.startswith("[MD-2026-000001] Órdenes no aplicadas")
+    assert reason in answer
+
+
+def test_the_secret_reply_address_authenticates_and_a_wrong_one_does_not(
+    mail: MailStack, desk_config: Config
+) -> None:
+    good = command_address(SUPPORT, "MD-2026-000001", STAFF, SECRET.encode())
+    wrong = command_address(SUPPORT, "MD-2026-000001", "otro@maildesk.test", SECRET.encode())
+    mail.append(SUPPORT, staff_mail("esperar falta el contrato\r\n", to=wrong))
+    assert run_once(desk_config).outcomes == {"followup": 1}
+    assert incident(desk_config).status == "open"
+
+    mail.append(SUPPORT, staff_mail("esperar falta el contrato\r\n", to=good).replace(
+        b"cmd-1@", b"cmd-2@"))  # fmt: skip
+    assert run_once(desk_config).outcomes == {"command": 1}
+    assert incident(desk_config).status == "waiting"
+
+
+def test_commands_only_in_quoted_text_are_not_executed(
+    mail: MailStack, desk_config: Config
+) -> None:
+    mail.append(SUPPORT, staff_mail(
+        "Gracias, lo miro mañana.\r\n\r\n> resolver\r\n",
+        results="mx.maildesk.test; dkim=pass header.d=maildesk.test",
+    ))  # fmt: skip
+
+    summary = run_once(desk_config)
+
+    assert "command" not in summary.outcomes
+    assert incident(desk_config).status == "open"
