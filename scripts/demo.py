@@ -202,6 +202,8 @@ def main() -> int:
             lambda: counts(database)[0] == len(files) + 2 and counts(database)[2] == 0,
         )
         database.dispose()
+        banner("maildesk status (while the daemon runs)")
+        maildesk(["--config", str(config_path), "status"])
     finally:
         if daemon is not None:
             daemon.send_signal(signal.SIGTERM)

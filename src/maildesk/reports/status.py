@@ -246,8 +246,11 @@ def format_status(status: Status, zone: tzinfo) -> str:
         f"moved {_ago(status.checkpoint_at, now)}); counted by {status.inbox_source}"
     )
     queued = status.outbox.get("queued", 0) + status.outbox.get("sending", 0)
+    oldest = (
+        f" (oldest {_ago(status.outbox_oldest_unsent, now)})" if status.outbox_oldest_unsent else ""
+    )
     lines.append(
-        f"outbox  {queued} to send (oldest {_ago(status.outbox_oldest_unsent, now)}), "
+        f"outbox  {queued} to send{oldest}, "
         f"{status.outbox.get('failed', 0)} failed for good, {status.outbox.get('sent', 0)} sent"
     )
     lines.append(f"failing addresses  {len(status.failing)} (no automatic reply goes to them)")
