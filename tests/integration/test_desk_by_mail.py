@@ -72,7 +72,10 @@ def answer_to_staff(mail: MailStack) -> str:
 def test_an_authenticated_staff_reply_resolves_the_incident_and_is_answered(
     mail: MailStack, desk_config: Config
 ) -> None:
-    body = "prioridad P2\r\nresolver router cambiado, ya navega\r\n\r\nUn saludo\r\n> reabrir\r\n"
+    body = (
+        "prioridad P2\r\nresponder Ya está: el técnico cambió el router.\r\n"
+        "resolver router cambiado, ya navega\r\n\r\nUn saludo\r\n> reabrir\r\n"
+    )
     mail.append(SUPPORT, staff_mail(
         body, results="mx.maildesk.test; dkim=pass header.d=maildesk.test"
     ))  # fmt: skip
@@ -85,6 +88,12 @@ def test_an_authenticated_staff_reply_resolves_the_incident_and_is_answered(
     assert answer.startswith("[MD-2026-000001] Hecho")
     assert "- resolver router cambiado, ya navega: aplicada (status resolved)" in answer
     assert "Ahora: estado resuelta, prioridad P2" in answer
+    # The client got the staff member's words, in their own thread, signed by him.
+    [_, reply] = mail.wait_for_messages("cliente1@clientes.test", 2, timeout=20)
+    to_client = email.message_from_bytes(reply, policy=email.policy.default)
+    text = to_client.get_body(("plain",)).get_content()
+    assert "Ya está: el técnico cambió el router." in text and "Jefe" in text
+    assert to_client["In-Reply-To"] and "MD-2026-000001" in to_client["Subject"]
     with Database(desk_config.database.url).session() as session:
         actors = {e.actor for e in session.scalars(select(IncidentEvent))
                   if e.action.startswith("command:")}  # fmt: skip

@@ -110,8 +110,8 @@ def test_report_and_template_commands(
     assert levels["acknowledged_within_1_min"] == {"count": 0, "total": 0, "ratio": None}
 
     assert main(["--config", config_path, "templates", "check"]) == 0
-    names = "ack, ack_closed, followup, digest, alert, handoff, reassigned, relay, commands"
-    assert f"9 templates ({names})" in capsys.readouterr().out
+    names = "ack, ack_closed, followup, digest, alert, handoff, reassigned, relay, commands, reply"
+    assert f"10 templates ({names})" in capsys.readouterr().out
     assert main(["--config", config_path, "templates", "preview", "alert", "--lang", "en"]) == 0
     assert capsys.readouterr().out.startswith("Subject: Warning 75 % [MD-")
 

@@ -13,7 +13,7 @@ from maildesk.cli import main
 from maildesk.clock import FrozenClock
 from maildesk.config import Config, load_config
 from maildesk.db.store import Database
-from maildesk.db.tables import Incident, IncidentEvent, TimeEntry
+from maildesk.db.tables import Incident, IncidentEvent, OutboxItem, TimeEntry
 from maildesk.desk.apply import apply_commands
 from maildesk.desk.commands import parse_commands
 from maildesk.inbound.pipeline import InboundMail
@@ -81,8 +81,7 @@ def test_what_cannot_be_applied_is_refused_and_the_rest_goes_on(config: Config) 
     outcomes = run(config, "tipo inexistente\nresponder ya vamos\nesperar falta el contrato\n")
 
     assert outcomes[0][0] is False and "inexistente" in outcomes[0][1]
-    assert outcomes[1] == (False, "replying to the client by command is not available yet: "
-                                  "write to the client")  # fmt: skip
+    assert outcomes[1] == (False, "no templates here to write to the client with")
     assert outcomes[2] == (True, "status waiting")
 
 
@@ -93,7 +92,13 @@ def test_the_cli_mirrors_the_mail_commands(config: Config, tmp_path: Path) -> No
     assert main(["--config", path, "incidents", "resolve", "MD-2026-000001", "listo"]) == 0
     assert main(["--config", path, "incidents", "time", "MD-2026-000001", "mucho"]) == 2
     assert main(["--config", path, "incidents", "reopen", "MD-2026-000001"]) == 0
+    reply = ["incidents", "reply", "MD-2026-000001", "Pasamos", "mañana."]
+    assert main(["--config", path, *reply]) == 0
 
     with Database(config.database.url).session() as session:
         assert session.scalars(select(Incident.status)).one() == "open"
         assert list(session.scalars(select(TimeEntry.minutes))) == [45]
+        [sent] = session.scalars(select(OutboxItem).where(OutboxItem.purpose == "reply"))
+        assert sent.recipients == "ana@clientes.test"
+        body = sent.raw.decode()
+        assert "Pasamos ma=C3=B1ana." in body and "In-Reply-To:" in body

@@ -63,6 +63,7 @@ def register(sub: Any) -> None:
         ("wait", "[TEXT]", "waiting on the client (pauses the resolution clock)"),
         ("note", "TEXT", "a note in its history"),
         ("time", "DURATION", "log time spent (1h30, 45m, 1:15)"),
+        ("reply", "TEXT", "write to the client, in their thread and language"),
     ):
         mirror = isub.add_parser(verb, help=what, description=f"{what}; as the mail command "
                                  f"'{verb}'.")  # fmt: skip
@@ -179,7 +180,7 @@ def cmd_incidents_command(args: argparse.Namespace, config: Config) -> int:
             raise UsageError(f"no incident {args.reference}")
         [outcome] = apply_commands(
             session, config, build_calendar(config.schedule), incident, parsed.commands,
-            actor="cli", how="", now=now,
+            actor="cli", how="", now=now, renderer=make_renderer(config),
         )  # fmt: skip
     print(f"{args.reference.upper()}: {outcome.detail}")
     return 0 if outcome.applied else 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from maildesk.config import Config
-from maildesk.desk.apply import Outcome
+from maildesk.desk.commands import Outcome
 
 STATUS_LABELS = {
     "es": {"open": "abierta", "waiting": "en espera del cliente", "resolved": "resuelta",
@@ -42,5 +42,16 @@ def commands_context(
         "priority": incident.priority,
         "category_label": CATEGORY_LABELS[language].get(incident.category, incident.category),
         "deadline": incident.resolution_due,
+        "company": {"name": config.company.name, "support_address": config.company.support_address},
+    }
+
+
+def reply_context(config: Config, incident: Any, text: str, staff_name: str) -> dict[str, Any]:
+    """What the ``reply`` templates (a staff member's words to the client) see."""
+    return {
+        "reference": incident.reference,
+        "client_name": incident.client_name,
+        "text": text.strip(),
+        "staff_name": staff_name,
         "company": {"name": config.company.name, "support_address": config.company.support_address},
     }

@@ -7,7 +7,6 @@ is an incident event naming who gave it and how they were authenticated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -16,17 +15,13 @@ from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
 from maildesk.db.lifecycle import InvalidChange, change_status, change_triage, record_event
 from maildesk.db.tables import Incident, TimeEntry
-from maildesk.desk.commands import Command
+from maildesk.desk.answer import reply_context
+from maildesk.desk.commands import Command, Outcome
+from maildesk.outbound.handoff import send_to_client
+from maildesk.outbound.render import TemplateRenderer
 
 # assign → the category whose team that is (the hand-off follows the category)
 _TEAM_CATEGORY = {"technical_service": "technical", "billing_centre": "billing"}
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    line: str
-    applied: bool
-    detail: str  # what changed, or why not
 
 
 def apply_commands(
@@ -39,13 +34,20 @@ def apply_commands(
     actor: str,
     how: str,
     now: datetime,
+    renderer: TemplateRenderer | None = None,
+    staff_name: str = "",
 ) -> list[Outcome]:
-    """Apply each command to ``incident`` in ``session`` (the caller commits)."""
+    """Apply each command to ``incident`` in ``session`` (the caller commits); ``reply``
+    needs the ``renderer`` (it writes to the client)."""
     who = f"{actor} ({how})" if how else actor
     outcomes = []
     for command in commands:
         try:
             detail = _apply(session, config, calendar, incident, command, who, now)
+            if detail is None and command.verb == "reply" and renderer is not None:
+                context = reply_context(config, incident, command.value, staff_name)
+                sent = send_to_client(session, config, renderer, incident, "reply", context, now)
+                detail = "sent to the client" if sent else "not sent: see the incident's history"
         except InvalidChange as exc:
             outcomes.append(Outcome(command.line, False, str(exc)))
             continue
@@ -59,7 +61,7 @@ def apply_commands(
 
 # Commands the parser knows whose effect is not built yet: refused, saying so.
 _NOT_YET = {
-    "reply": "replying to the client by command is not available yet: write to the client",
+    "reply": "no templates here to write to the client with",
 }
 
 

@@ -83,6 +83,15 @@ class Refusal:
 
 
 @dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one command line: applied, or refused with why."""
+
+    line: str
+    applied: bool
+    detail: str  # what changed, or why not
+
+
+@dataclass(frozen=True, slots=True)
 class Parsed:
     commands: tuple[Command, ...]
     refusals: tuple[Refusal, ...]

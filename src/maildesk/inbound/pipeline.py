@@ -25,9 +25,9 @@ from maildesk.db import store
 from maildesk.db.lifecycle import change_status, record_event
 from maildesk.db.tables import DuplicateMail, Handoff, Incident, Message, QuarantinedMail
 from maildesk.desk.answer import commands_context
-from maildesk.desk.apply import Outcome as CommandOutcome
 from maildesk.desk.apply import apply_commands
 from maildesk.desk.authentication import authenticate, by_address
+from maildesk.desk.commands import Outcome as CommandOutcome
 from maildesk.desk.commands import parse_commands
 from maildesk.inbound.analysis import Analyser, Analysis
 from maildesk.inbound.bounces import read_bounce
@@ -481,7 +481,8 @@ class Pipeline:
             )  # fmt: skip
         outcomes = apply_commands(
             session, self._config, self._calendar, incident, parsed.commands,
-            actor=mail.from_address, how=verdict.how, now=now,
+            actor=mail.from_address, how=verdict.how, now=now, renderer=self._renderer,
+            staff_name=member.name,
         )  # fmt: skip
         outcomes += [CommandOutcome(r.line, False, r.reason) for r in parsed.refusals]
         session.add(self._message(mail, inbound, key, now, "command", verdict.how, incident))

@@ -181,6 +181,25 @@ def relay_answer(
     client's language, in reply to the client's last mail (their own thread). 0 or 1."""
     if config.routing.relay.get(team, "never") != "always" or not answer.strip():
         return 0
+    context = relay_context(config, incident, team, answer, incident.language)
+    if not send_to_client(session, config, renderer, incident, "relay", context, now):
+        return 0
+    record_event(session, incident, now, "maildesk", "relay", f"{team}'s answer to the client")
+    return 1
+
+
+def send_to_client(
+    session: Session,
+    config: Config,
+    renderer: TemplateRenderer,
+    incident: Incident,
+    template: str,
+    context: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """Queue ``template`` to the incident's client, in their language, in reply to their last
+    mail (their own thread). False, with the reason on the incident, when the address cannot
+    carry it."""
     client_mails = list(
         session.scalars(
             select(Message)
@@ -197,9 +216,7 @@ def relay_answer(
     language = incident.language
     try:
         outgoing = compose_reply(
-            rendered=renderer.render(
-                "relay", language, relay_context(config, incident, team, answer, language)
-            ),
+            rendered=renderer.render(template, language, context),
             sender_name=config.company.display_name,
             sender_address=config.company.support_address,
             to_address=incident.client_address,
@@ -211,12 +228,11 @@ def relay_answer(
             now=now,
             zone=config.schedule.zone,
         )
-    except UnwritableAddress as exc:  # the team's answer stays on the incident
-        record_event(session, incident, now, "maildesk", "no-reply", f"relay not sent: {exc}")
-        return 0
-    session.add(queued_row(outgoing, "relay", now, incident))
-    record_event(session, incident, now, "maildesk", "relay", f"{team}'s answer to the client")
-    return 1
+    except UnwritableAddress as exc:  # what was to be said stays on the incident
+        record_event(session, incident, now, "maildesk", "no-reply", f"{template} not sent: {exc}")
+        return False
+    session.add(queued_row(outgoing, template, now, incident))
+    return True
 
 
 FOLLOWUP_NOTE = {

@@ -193,7 +193,7 @@ def _relay(config: Config, language: str, now: datetime) -> dict[str, Any]:
 
 def _commands(config: Config, language: str, now: datetime) -> dict[str, Any]:
     from maildesk.desk.answer import commands_context
-    from maildesk.desk.apply import Outcome
+    from maildesk.desk.commands import Outcome
 
     facts = sample_facts(config, now)
     incident = SimpleNamespace(
@@ -209,6 +209,15 @@ def _commands(config: Config, language: str, now: datetime) -> dict[str, Any]:
     return commands_context(config, incident, outcomes, "", language)
 
 
+def _staff_reply(config: Config, language: str, now: datetime) -> dict[str, Any]:
+    from maildesk.desk.answer import reply_context
+
+    facts = sample_facts(config, now)
+    incident = SimpleNamespace(reference=facts.reference, client_name=facts.client_name)
+    text = "Mañana a las 10 pasa el técnico a cambiar el router. No hace falta que llame."
+    return reply_context(config, incident, text, "Joan")
+
+
 SAMPLES: dict[str, Callable[[Config, str, datetime], dict[str, Any]]] = {
     "ack": _reply("ack"),
     "ack_closed": _reply("ack_closed"),
@@ -219,6 +228,7 @@ SAMPLES: dict[str, Callable[[Config, str, datetime], dict[str, Any]]] = {
     "reassigned": _reassigned,
     "relay": _relay,
     "commands": _commands,
+    "reply": _staff_reply,
 }
 
 
