@@ -335,3 +335,27 @@ def test_the_digest_lists_client_addresses_that_bounce_while_they_do(config: Con
     )
     assert "old@clientes.test" not in text
     assert "ana@clientes.test" in html and "unknown user" in html
+
+
+def test_a_staff_members_digest_links_to_each_incidents_secret_reply_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import unquote
+
+    from maildesk.desk.authentication import command_address
+    from maildesk.testing.stackconfig import DISTRIBUTOR
+
+    monkeypatch.setenv("MAILDESK_TEST_DESK_SECRET", "s3")
+    config = load_config(write_offline_config(tmp_path, digest=True, extra=(
+        '\n[desk]\ntoken_secret_env = "MAILDESK_TEST_DESK_SECRET"\n'
+        f'staff = [{{ address = "{DISTRIBUTOR}" }}]\n'
+    )))  # fmt: skip
+    add_incident(config, "MD-2026-000001", madrid(23, 10))
+
+    _, html = digest_text(config, madrid(24, 8, 45))
+
+    secret_address = command_address(
+        config.company.support_address, "MD-2026-000001", DISTRIBUTOR, b"s3"
+    )
+    assert f'href="mailto:{secret_address}?subject=' in unquote(html)
+    assert secret_address.startswith("support+c-md-2026-000001-")

@@ -24,6 +24,7 @@ from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
 from maildesk.db.store import Database
 from maildesk.db.tables import DigestSent, FailingAddress, Handoff, Incident, Message
+from maildesk.desk.authentication import command_address
 from maildesk.outbound.compose import compose_notice, queued_row
 from maildesk.outbound.render import RenderedMail, TemplateRenderer
 from maildesk.reports.levels import (
@@ -291,8 +292,20 @@ def incident_records(session: Session, start: datetime, end: datetime) -> list[I
     ]
 
 
-def digest_context(config: Config, data: DigestData, language: str) -> dict[str, Any]:
-    """What the ``digest`` templates see."""
+def digest_context(
+    config: Config, data: DigestData, language: str, recipient: str | None = None
+) -> dict[str, Any]:
+    """What the ``digest`` templates see. For a staff member (with ``desk.token_secret_env``
+    set), each line's link writes to that incident's secret reply address: a command sent
+    through it is authenticated without any header (see ``desk.authentication``)."""
+    support = str(config.company.support_address)
+    secret = config.desk.token_secret()
+    personal = recipient if recipient and secret and config.desk.staff_member(recipient) else None
+
+    def reply_to(reference: str) -> str:
+        if personal is None or secret is None:
+            return support
+        return command_address(support, reference, personal, secret)
 
     def kind_label(kind_id: str) -> str:
         return config.kind_label(kind_id, language)
@@ -314,7 +327,7 @@ def digest_context(config: Config, data: DigestData, language: str) -> dict[str,
             "team": line.team,
             "handed_at": line.handed_at,
             "late": line.late,
-            "action": f"mailto:{config.company.support_address}?subject={quote(subject)}",
+            "action": f"mailto:{reply_to(line.reference)}?subject={quote(subject)}",
         }
 
     limit = config.digest.max_items
@@ -431,9 +444,11 @@ def preview_digest(
     return render_digest(renderer, config, data)
 
 
-def render_digest(renderer: TemplateRenderer, config: Config, data: DigestData) -> RenderedMail:
+def render_digest(
+    renderer: TemplateRenderer, config: Config, data: DigestData, recipient: str | None = None
+) -> RenderedMail:
     language = config.digest.language
-    return renderer.render("digest", language, digest_context(config, data, language))
+    return renderer.render("digest", language, digest_context(config, data, language, recipient))
 
 
 def digest_due(config: Config, calendar: BusinessCalendar, now: datetime) -> bool:
@@ -483,7 +498,7 @@ def send_digest(
                 )
                 data = gather_digest(session, config, calendar, now, previous)
                 outgoing = compose_notice(
-                    rendered=render_digest(renderer, config, data),
+                    rendered=render_digest(renderer, config, data, recipient),
                     sender_name=config.company.display_name,
                     sender_address=config.company.support_address,
                     recipients=(recipient,),
