@@ -452,6 +452,7 @@ class StaffMember(_Section):
     address: EmailStr
     name: str = ""
     language: Language = "es"
+    hourly_cost: float | None = Field(None, ge=0)  # € per hour; else desk.hourly_cost
 
 
 class DeskConfig(_Section):
@@ -462,6 +463,13 @@ class DeskConfig(_Section):
     trusted_authserv_ids: tuple[str, ...] = ()
     # the secret of the per-incident reply addresses (soporte+c-<ref>-<mac>@…)
     token_secret_env: str = ""
+    hourly_cost: float = Field(0.0, ge=0)  # € per hour of time logged by anyone else
+
+    def hourly_cost_of(self, actor: str) -> float:
+        member = self.staff_member(actor)
+        if member is not None and member.hourly_cost is not None:
+            return member.hourly_cost
+        return self.hourly_cost
 
     def staff_member(self, address: str) -> StaffMember | None:
         address = address.lower()

@@ -46,6 +46,18 @@ def register(sub: Any) -> None:
     rlevels.add_argument("--at", help="end of the period (ISO, default now)")
     rlevels.add_argument("--json", action="store_true", help="JSON for scripts")
     rlevels.set_defaults(handler=cmd_report_levels)
+    rclients = rsub.add_parser(
+        "clients",
+        help="per client: incidents, time, cost and kinds in a month",
+        description="Per client, for one month: incidents opened, time logged (at each "
+        "person's hourly cost, desk.staff / desk.hourly_cost), operator visits and their "
+        "cost, and the kinds of incident.",
+    )
+    rclients.add_argument("--month", required=True, help="YYYY-MM, e.g. 2026-11")
+    form = rclients.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="JSON for scripts")
+    form.add_argument("--csv", action="store_true", help="CSV for the accountant")
+    rclients.set_defaults(handler=cmd_report_clients)
 
 
 def cmd_digest(args: argparse.Namespace, config: Config) -> int:
@@ -92,4 +104,23 @@ def cmd_report_levels(args: argparse.Namespace, config: Config) -> int:
     else:
         print(format_levels(levels, calendar.zone))
         print(format_team_levels(teams))
+    return 0
+
+
+def cmd_report_clients(args: argparse.Namespace, config: Config) -> int:
+    import re
+
+    from maildesk.cli.common import UsageError
+    from maildesk.reports.clients import client_months, clients_csv, clients_json, format_clients
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
+        raise UsageError(f"--month {args.month!r}: expected YYYY-MM, e.g. 2026-11")
+    with open_database(config).session() as session:
+        rows = client_months(session, config, args.month)
+    if args.json:
+        print(clients_json(args.month, rows))
+    elif args.csv:
+        print(clients_csv(rows), end="")
+    else:
+        print(format_clients(args.month, rows))
     return 0

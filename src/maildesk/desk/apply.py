@@ -43,7 +43,7 @@ def apply_commands(
     outcomes = []
     for command in commands:
         try:
-            detail = _apply(session, config, calendar, incident, command, who, now)
+            detail = _apply(session, config, calendar, incident, command, who, now, actor)
             if detail is None and command.verb == "reply" and renderer is not None:
                 context = reply_context(config, incident, command.value, staff_name)
                 sent = send_to_client(session, config, renderer, incident, "reply", context, now)
@@ -73,6 +73,7 @@ def _apply(
     command: Command,
     who: str,
     now: datetime,
+    actor: str,
 ) -> str | None:
     verb, value = command.verb, command.value
     if verb in ("resolve", "reopen", "wait"):
@@ -95,7 +96,7 @@ def _apply(
         minutes = int(value) if verb == "time" else 0
         cents = round(float(value) * 100) if verb == "visit" else 0
         session.add(
-            TimeEntry(incident=incident, at=now, actor=who[:320], kind=verb, minutes=minutes,
+            TimeEntry(incident=incident, at=now, actor=actor[:320], kind=verb, minutes=minutes,
                       cost_cents=cents)
         )  # fmt: skip
         return f"{minutes} min logged" if verb == "time" else f"visit of {cents / 100:.2f} € logged"
