@@ -40,6 +40,7 @@ class Verdict:
     accepted: bool
     how: str  # "dkim via mx.example.es", "spf via …", "token MD-2026-000012", or ""
     reason: str  # why not, for the refusal answer and the log
+    reference: str | None = None  # the incident a valid secret reply address names
 
 
 def parse_authentication_results(value: str) -> tuple[str, list[MethodResult]]:
@@ -117,7 +118,7 @@ def by_address(recipients: Sequence[str], staff: str, secret: bytes) -> Verdict:
             continue
         reference = found.group("ref").upper()
         if hmac.compare_digest(found.group("mac"), _mac(secret, reference, staff)):
-            return Verdict(True, f"token {reference}", "")
+            return Verdict(True, f"token {reference}", "", reference)
         return Verdict(False, "", f"the reply address {address} is not {staff}'s")
     return Verdict(False, "", "")
 

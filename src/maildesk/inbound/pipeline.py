@@ -26,7 +26,7 @@ from maildesk.db.lifecycle import change_status, record_event
 from maildesk.db.tables import DuplicateMail, Handoff, Incident, Message, QuarantinedMail
 from maildesk.desk.answer import commands_context
 from maildesk.desk.apply import apply_commands
-from maildesk.desk.authentication import authenticate, by_address
+from maildesk.desk.authentication import authenticate
 from maildesk.desk.commands import Outcome as CommandOutcome
 from maildesk.desk.commands import parse_commands
 from maildesk.inbound.analysis import Analyser, Analysis
@@ -137,6 +137,15 @@ _AUTHOR_HEADERS = frozenset(
 )  # fmt: skip
 _HEADER_BODY = re.compile(rb"\r?\n\r?\n")
 _FOLDED = re.compile(rb"\r?\n(?=[ \t])")
+
+
+@dataclass(frozen=True, slots=True)
+class MailIdentity:
+    """What a mail is recorded under: its deduplication key and its content hash, computed
+    once by the duplicate check and carried to the message row."""
+
+    key: str
+    content: str
 
 
 def content_hash(raw: bytes) -> str:
@@ -316,6 +325,7 @@ class Pipeline:
                 "a different mail reuses a recorded Message-ID: handled as a new mail",
                 extra={"message_id": mail.message_id, "uid": inbound.uid},
             )
+        identity = MailIdentity(key, content)
         references = REFERENCE_IN_SUBJECT.findall(mail.subject)
         thread_ids = (*mail.in_reply_to, *mail.references)
         thread = None
@@ -334,11 +344,11 @@ class Pipeline:
         person = robot is None or robot == "loop:sender:own-address"
         member = self._config.desk.staff_member(mail.from_address) if person else None
         if member is not None:
-            commanded = self._staff_commands(session, inbound, mail, key, now, thread, member)
+            commanded = self._staff_commands(session, inbound, mail, identity, now, thread, member)
             if commanded is not None:
                 return commanded
         if robot is not None and automatic_kind(robot) == "bounce":
-            bounced = self._bounce(session, inbound, mail, key, now, robot, thread)
+            bounced = self._bounce(session, inbound, mail, identity, now, robot, thread)
             if bounced is not None:
                 return bounced
         if (
@@ -349,30 +359,30 @@ class Pipeline:
             # A person should read it: an incident, never an automatic answer.
             analysis = prepared.analysis or self._analyse(mail, now)
             return self._new_incident(
-                session, inbound, mail, key, now, analysis, acknowledge=False, automatic=robot
+                session, inbound, mail, identity, now, analysis, acknowledge=False, automatic=robot
             )
         if robot is not None:
-            session.add(self._message(mail, inbound, key, now, "ignored", robot, thread))
+            session.add(self._message(mail, inbound, identity, now, "ignored", robot, thread))
             return Handled(
                 Outcome.IGNORED, robot, mail.message_id, thread.reference if thread else None
             )
         if thread is not None and self._long_resolved(thread, now):
             analysis = prepared.analysis or self._analyse(mail, now)
-            return self._new_incident(session, inbound, mail, key, now, analysis, thread)
+            return self._new_incident(session, inbound, mail, identity, now, analysis, thread)
         if thread is not None:
             handoff = store.answered_handoff(session, thread, mail.from_address, thread_ids)
             if handoff is not None:
-                return self._team_answer(session, inbound, mail, key, now, thread, handoff)
-            return self._followup(session, inbound, mail, key, now, thread)
+                return self._team_answer(session, inbound, mail, identity, now, thread, handoff)
+            return self._followup(session, inbound, mail, identity, now, thread)
         analysis = prepared.analysis or self._analyse(mail, now)
-        return self._new_incident(session, inbound, mail, key, now, analysis)
+        return self._new_incident(session, inbound, mail, identity, now, analysis)
 
     def _bounce(
         self,
         session: Session,
         inbound: InboundMail,
         mail: ParsedMail,
-        key: str,
+        identity: MailIdentity,
         now: datetime,
         robot: str,
         thread: Incident | None,
@@ -394,7 +404,7 @@ class Pipeline:
         detail = "; ".join(
             f"{r.address} {r.status} {r.action}: {r.diagnostic[:160]}" for r in bounce.recipients
         )
-        session.add(self._message(mail, inbound, key, now, "bounce", robot, incident))
+        session.add(self._message(mail, inbound, identity, now, "bounce", robot, incident))
         record_event(session, incident, now, "maildesk", "bounce", detail[:2000])
         to_team = ours is not None and ours.purpose == "handoff"
         if to_team:
@@ -432,7 +442,7 @@ class Pipeline:
         session: Session,
         inbound: InboundMail,
         mail: ParsedMail,
-        key: str,
+        identity: MailIdentity,
         now: datetime,
         thread: Incident | None,
         member: StaffMember,
@@ -444,27 +454,24 @@ class Pipeline:
         if parsed.empty:
             return None
         desk = self._config.desk
-        secret = desk.token_secret()
-        recipients = [*mail.to, *mail.cc]
-        incident = thread
-        if incident is None and secret:
-            via_token = by_address(recipients, mail.from_address, secret)
-            if via_token.accepted:
-                incident = store.find_thread_incident(session, [via_token.how.split()[-1]], [])
-        if incident is None:
-            return None  # commands about no incident: an ordinary mail
         verdict = authenticate(
             sender=mail.from_address,
-            recipients=recipients,
+            recipients=[*mail.to, *mail.cc],
             results_headers=mail.header_all("Authentication-Results"),
             staff=[m.address for m in desk.staff],
             trusted=desk.trusted_authserv_ids,
-            secret=secret,
+            secret=desk.token_secret(),
         )
+        incident = thread
+        if incident is None and verdict.reference:  # its secret reply address names it
+            incident = store.find_thread_incident(session, [verdict.reference], [])
+        if incident is None:
+            return None  # commands about no incident: an ordinary mail
         if not verdict.accepted:
             session.add(
                 self._message(
-                    mail, inbound, key, now, "followup", f"command refused: {verdict.reason}",
+                    mail, inbound, identity, now, "followup",
+                    f"command refused: {verdict.reason}",
                     incident,
                 )
             )  # fmt: skip
@@ -485,7 +492,7 @@ class Pipeline:
             staff_name=member.name,
         )  # fmt: skip
         outcomes += [CommandOutcome(r.line, False, r.reason) for r in parsed.refusals]
-        session.add(self._message(mail, inbound, key, now, "command", verdict.how, incident))
+        session.add(self._message(mail, inbound, identity, now, "command", verdict.how, incident))
         self._answer_commands(session, mail, incident, member, outcomes, "", now)
         applied = sum(o.applied for o in outcomes)
         return Handled(
@@ -536,7 +543,7 @@ class Pipeline:
         session: Session,
         inbound: InboundMail,
         mail: ParsedMail,
-        key: str,
+        identity: MailIdentity,
         now: datetime,
         analysis: Analysis,
         previous: Incident | None = None,
@@ -556,7 +563,9 @@ class Pipeline:
         if previous is not None:
             incident.previous = previous
         session.add(incident)
-        message = self._message(mail, inbound, key, now, "new_incident", automatic or "", incident)
+        message = self._message(
+            mail, inbound, identity, now, "new_incident", automatic or "", incident
+        )
         message.language = analysis.written_language or language  # as written
         message.raw = inbound.raw  # kept whole: its team gets it byte for byte, now or later
         session.add(message)
@@ -597,14 +606,16 @@ class Pipeline:
         session: Session,
         inbound: InboundMail,
         mail: ParsedMail,
-        key: str,
+        identity: MailIdentity,
         now: datetime,
         incident: Incident,
         handoff: Handoff,
     ) -> Handled:
         """The team that was handed the incident answers: kept with it as the team's message,
         its first answer the incident's first response; nothing is sent back to the team."""
-        session.add(self._message(mail, inbound, key, now, "team_answer", handoff.team, incident))
+        session.add(
+            self._message(mail, inbound, identity, now, "team_answer", handoff.team, incident)
+        )
         first = handoff.answered_at is None
         if first:
             handoff.answered_at = now
@@ -635,11 +646,11 @@ class Pipeline:
         session: Session,
         inbound: InboundMail,
         mail: ParsedMail,
-        key: str,
+        identity: MailIdentity,
         now: datetime,
         incident: Incident,
     ) -> Handled:
-        session.add(self._message(mail, inbound, key, now, "followup", "", incident))
+        session.add(self._message(mail, inbound, identity, now, "followup", "", incident))
         incident.last_client_message_at = now
         incident.updated_at = now
         reason = "thread-match"
@@ -815,7 +826,7 @@ class Pipeline:
         self,
         mail: ParsedMail,
         inbound: InboundMail,
-        key: str,
+        identity: MailIdentity,
         now: datetime,
         disposition: str,
         reason: str,
@@ -824,7 +835,7 @@ class Pipeline:
         return Message(
             incident=incident,
             direction="in",
-            dedup_key=key[:1000],
+            dedup_key=identity.key[:1000],
             message_id=mail.message_id,
             disposition=disposition,
             reason=reason[:200],
@@ -843,7 +854,7 @@ class Pipeline:
             defects=", ".join(mail.defects),
             size=mail.raw_size,
             sha256=mail.sha256,
-            content_hash=content_hash(inbound.raw or b""),
+            content_hash=identity.content,
             mailbox=inbound.mailbox,
             uidvalidity=inbound.uidvalidity,
             uid=inbound.uid,
