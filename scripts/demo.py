@@ -13,6 +13,7 @@ import email.message
 import email.policy
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import unquote
 
 from sqlalchemy import func, select
 
@@ -118,9 +120,16 @@ def main() -> int:
     stack = MailStack.start(stack_dir)
     daemon: subprocess.Popen[bytes] | None = None
     try:
+        # The distributor is on the desk's staff list: he runs it by replying from his phone.
+        os.environ["MAILDESK_DEMO_DESK_SECRET"] = secrets.token_urlsafe(24)
         config_path = write_local_config(
-            work, stack.imap_port, stack.smtp_port, copy_to_support=True, handoff=True
-        )
+            work, stack.imap_port, stack.smtp_port, copy_to_support=True, handoff=True,
+            extra=(
+                "\n[desk]\n"
+                'token_secret_env = "MAILDESK_DEMO_DESK_SECRET"\n'
+                f'staff = [{{ address = "{DISTRIBUTOR}", name = "Jordi", language = "es" }}]\n'
+            ),
+        )  # fmt: skip
         for user in (
             "support@maildesk.test",
             DISTRIBUTOR,
@@ -249,6 +258,8 @@ def main() -> int:
         html_path.write_text(body_of(digest, "html"), "utf-8")
         print(f"HTML part written to {html_path}")
         screenshot(html_path, work / "digest.png")
+
+        resolve_from_the_digest(stack, config_path, digest, reference)
     finally:
         if args.keep:
             print(
@@ -260,6 +271,63 @@ def main() -> int:
             stack.stop()
             remove_stack_directory(stack_dir)
     return 0
+
+
+def resolve_from_the_digest(
+    stack: MailStack, config_path: Path, digest: email.message.EmailMessage, reference: str
+) -> None:
+    """The distributor taps the incident's line in his digest and writes two commands; the
+    client gets the resolution notice and taps a score."""
+    banner(f"The distributor resolves {reference} by replying to his digest")
+    links = re.findall(r'href="mailto:([^"?]+)\?subject=([^"&]+)"', body_of(digest, "html"))
+    address, subject = next((a, unquote(s)) for a, s in links if reference in unquote(s))
+    command = email.message.EmailMessage()
+    command["From"] = f"Jordi <{DISTRIBUTOR}>"
+    command["To"] = address  # the line's secret reply address: no header proves more
+    command["Subject"] = subject
+    command["Message-ID"] = "<resolve.demo@maildesk.test>"
+    command["In-Reply-To"] = str(digest["Message-ID"])
+    command.set_content(
+        "resolver El técnico ha cambiado el router; la línea vuelve a sincronizar.\n"
+        "tiempo 45m\n\nEnviado desde mi móvil\n\n> " + body_of(digest, "plain")[:200]
+    )
+    stack.deliver(command.as_bytes(), to=address, mail_from=DISTRIBUTOR)
+    print(f"To: {address}\nSubject: {subject}\n\n{command.get_content()[:160]}…")
+    maildesk(["--config", str(config_path), "run", "--once"])
+
+    banner(f"maildesk's answer, as {DISTRIBUTOR} received it")
+    answer = email.message_from_bytes(
+        stack.wait_for_messages(DISTRIBUTOR, 2)[-1], policy=email.policy.default
+    )
+    print(f"Subject: {answer['Subject']}\n\n{body_of(answer, 'plain')}")
+
+    banner("The resolution notice, as bar.pepe@clientes.test received it")
+    received = stack.wait_for_messages("bar.pepe@clientes.test", 1)
+    notice = next(
+        m
+        for m in (email.message_from_bytes(r, policy=email.policy.default) for r in received)
+        if "Resuelta:" in str(m["Subject"])
+    )
+    print(f"Subject: {notice['Subject']}\nIn-Reply-To: {notice['In-Reply-To']}\n")
+    print(body_of(notice, "plain"))
+    survey_links = re.findall(r'href="mailto:([^"?]+)', body_of(notice, "html"))
+    [five] = [a for a in survey_links if "+s5-" in a]
+
+    banner("The client taps 5")
+    score = email.message.EmailMessage()
+    score["From"] = "Pepe <bar.pepe@clientes.test>"
+    score["To"] = five
+    score["Subject"] = f"Re: {notice['Subject']}"
+    score["Message-ID"] = "<score.demo@clientes.test>"
+    score.set_content("5")
+    stack.deliver(score.as_bytes(), to=five, mail_from="bar.pepe@clientes.test")
+    print(f"  sent to {five}")
+    maildesk(["--config", str(config_path), "run", "--once"])
+
+    banner(f"maildesk incidents show {reference}")
+    maildesk(["--config", str(config_path), "incidents", "show", reference])
+    banner("maildesk report levels --days 1")
+    maildesk(["--config", str(config_path), "report", "levels", "--days", "1"])
 
 
 if __name__ == "__main__":

@@ -443,6 +443,17 @@ class EscalationConfig(_Section):
         return tuple(sorted(set(value)))
 
 
+class SatisfactionConfig(_Section):
+    """What the client hears when an incident is resolved, and the one-question survey."""
+
+    resolution_notice: bool = True  # tell the client, with the resolution text
+    survey: bool = True  # and ask for a score 1–5 in that notice
+    # a reply made of a score counts as one this long after the notice (the links: always)
+    answer_days: int = Field(30, ge=1, le=365)
+    alert_at_or_below: int = Field(2, ge=0, le=5)  # such a score alerts (0: never)
+    notify: tuple[Recipient, ...] = ("distributor",)
+
+
 class Logging(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "text"
@@ -505,6 +516,7 @@ class Config(_Section):
     oauth2: OAuth2Config | None = None
     digest: DigestConfig = DigestConfig()
     escalation: EscalationConfig = EscalationConfig()
+    satisfaction: SatisfactionConfig = SatisfactionConfig()
     templates_dir: Path = PACKAGE / "templates"  # the ones shipped inside maildesk
     models_dir: Path = PACKAGE / "models"
 

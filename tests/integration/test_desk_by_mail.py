@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from maildesk.config import Config, load_config
 from maildesk.db.store import Database
-from maildesk.db.tables import Incident, IncidentEvent
+from maildesk.db.tables import Incident, IncidentEvent, SurveyAnswer
 from maildesk.desk.authentication import command_address
 from maildesk.testing.mailstack import MailStack
 from maildesk.testing.stackconfig import SUPPORT, write_local_config
@@ -86,14 +86,28 @@ def test_an_authenticated_staff_reply_resolves_the_incident_and_is_answered(
     assert (incident(desk_config).status, incident(desk_config).priority) == ("resolved", "P2")
     answer = answer_to_staff(mail)
     assert answer.startswith("[MD-2026-000001] Hecho")
-    assert "- resolver router cambiado, ya navega: aplicada (status resolved)" in answer
+    assert (
+        "- resolver router cambiado, ya navega: aplicada (estado: resuelta; el cliente ha "
+        "recibido el aviso de resolución)" in answer
+    )
+    assert "- prioridad P2: aplicada (ya tenía prioridad P2)" in answer
     assert "Ahora: estado resuelta, prioridad P2" in answer
-    # The client got the staff member's words, in their own thread, signed by him.
-    [_, reply] = mail.wait_for_messages("cliente1@clientes.test", 2, timeout=20)
-    to_client = email.message_from_bytes(reply, policy=email.policy.default)
+    # The client got the staff member's words, in their own thread, signed by him, and
+    # the resolution notice with its survey (delivery order is the server's).
+    received = mail.wait_for_messages("cliente1@clientes.test", 3, timeout=20)
+    by_subject = {
+        str(m["Subject"]).split("] ")[1].split(":")[0]: m
+        for m in (email.message_from_bytes(r, policy=email.policy.default) for r in received)
+    }
+    assert sorted(by_subject) == ["Recibido", "Respuesta", "Resuelta"]
+    to_client = by_subject["Respuesta"]
     text = to_client.get_body(("plain",)).get_content()
     assert "Ya está: el técnico cambió el router." in text and "Jefe" in text
     assert to_client["In-Reply-To"] and "MD-2026-000001" in to_client["Subject"]
+    notice = by_subject["Resuelta"]
+    assert notice["Subject"].startswith("[MD-2026-000001] Resuelta: Sin ADSL")
+    notice_text = notice.get_body(("plain",)).get_content()
+    assert "router cambiado, ya navega" in notice_text and "del 1 (muy mal) al 5" in notice_text
     with Database(desk_config.database.url).session() as session:
         actors = {e.actor for e in session.scalars(select(IncidentEvent))
                   if e.action.startswith("command:")}  # fmt: skip
@@ -103,9 +117,9 @@ def test_an_authenticated_staff_reply_resolves_the_incident_and_is_answered(
 @pytest.mark.parametrize(
     ("results", "reason"),
     [
-        ("", "no Authentication-Results header"),
-        ("mx.evil.test; dkim=pass header.d=maildesk.test", "no Authentication-Results from"),
-        ("mx.maildesk.test; dkim=fail header.d=maildesk.test", "mx.maildesk.test did not"),
+        ("", "el correo no trae cabecera Authentication-Results"),
+        ("mx.evil.test; dkim=pass header.d=maildesk.test", "de un servidor de confianza"),
+        ("mx.maildesk.test; dkim=fail header.d=maildesk.test", "mx.maildesk.test no ha auten"),
     ],
 )  # fmt: skip
 def test_an_unauthenticated_command_mail_changes_nothing_and_is_told_why(
@@ -149,3 +163,45 @@ def test_commands_only_in_quoted_text_are_not_executed(
 
     assert "command" not in summary.outcomes
     assert incident(desk_config).status == "open"
+
+
+def test_a_survey_reply_of_2_is_kept_and_the_distributor_reopens_from_the_alert(
+    mail: MailStack, desk_config: Config
+) -> None:
+    assert desk_config.company.distributor_address == STAFF
+    mail.append(SUPPORT, staff_mail(
+        "resolver cambiado el router\r\n",
+        results="mx.maildesk.test; dkim=pass header.d=maildesk.test",
+    ))  # fmt: skip
+    assert run_once(desk_config).outcomes == {"command": 1}
+    answer_to_staff(mail)
+    [_, resolved] = mail.wait_for_messages("cliente1@clientes.test", 2, timeout=20)
+    notice = email.message_from_bytes(resolved, policy=email.policy.default)
+
+    # The client answers the survey from her phone: "2", a word, and the quoted notice.
+    reply = client_mail(
+        "cliente1@clientes.test", f"Re: {notice['Subject']}",
+        "2, sigue yendo lento\n\n> ¿Cómo valora la atención recibida?\n",
+        headers={"In-Reply-To": notice["Message-ID"], "References": notice["Message-ID"]},
+    )  # fmt: skip
+    mail.append(SUPPORT, reply.as_bytes())
+    assert run_once(desk_config).outcomes == {"survey": 1}
+    assert incident(desk_config).status == "resolved"  # a score, not a new complaint
+    with Database(desk_config.database.url).session() as session:
+        answer = session.scalars(select(SurveyAnswer)).one()
+        assert (answer.score, answer.comment, answer.how) == (2, "sigue yendo lento", "reply")
+
+    # The distributor is alerted, and his reply goes to his own secret address.
+    alerts = mail.wait_for_messages(STAFF, 2, timeout=20)  # the command answer, then this
+    alert = email.message_from_bytes(alerts[-1], policy=email.policy.default)
+    assert alert["Subject"].startswith("Valoración 2/5 [MD-2026-000001]")
+    assert "sigue yendo lento" in alert.get_body(("plain",)).get_content()
+    secret_address = command_address(SUPPORT, "MD-2026-000001", STAFF, SECRET.encode())
+    assert alert["Reply-To"] == secret_address
+
+    # "reabrir" sent back, with no Authentication-Results at all: obeyed.
+    mail.append(SUPPORT, staff_mail("reabrir\r\n", to=secret_address).replace(
+        b"cmd-1@", b"cmd-3@"))  # fmt: skip
+    assert run_once(desk_config).outcomes == {"command": 1}
+    reopened = incident(desk_config)
+    assert (reopened.status, reopened.reopened_count) == ("open", 1)

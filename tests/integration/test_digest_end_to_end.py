@@ -62,8 +62,11 @@ def test_the_distributor_receives_the_digest_and_the_alert(
     alert = email.message_from_bytes(inbox[1], policy=email.policy.default)
     assert alert["Subject"].startswith("Aviso 75 % [MD-2026-000001]")
     assert alert["Auto-Submitted"] == "auto-generated"
+    # one mail each (a staff member's can carry his own reply address), the same words
     [copy] = mail.wait_for_messages(TECHNICAL, 1)
-    assert email.message_from_bytes(copy)["Message-ID"] == alert["Message-ID"]
+    team_copy = email.message_from_bytes(copy, policy=email.policy.default)
+    assert team_copy["To"] == TECHNICAL and alert["To"] == DISTRIBUTOR
+    assert team_copy["Subject"] == alert["Subject"]
 
     digest = email.message_from_bytes(morning, policy=email.policy.default)
     assert digest["Subject"] == "Resumen 24/11/2026: 0 nuevas, 0 vencidas, 1 vencen hoy"
@@ -110,8 +113,11 @@ def test_report_and_template_commands(
     assert levels["acknowledged_within_1_min"] == {"count": 0, "total": 0, "ratio": None}
 
     assert main(["--config", config_path, "templates", "check"]) == 0
-    names = "ack, ack_closed, followup, digest, alert, handoff, reassigned, relay, commands, reply"
-    assert f"10 templates ({names})" in capsys.readouterr().out
+    names = (
+        "ack, ack_closed, followup, digest, alert, handoff, reassigned, relay, commands, reply, "
+        "resolved, low_score"
+    )
+    assert f"12 templates ({names})" in capsys.readouterr().out
     assert main(["--config", config_path, "templates", "preview", "alert", "--lang", "en"]) == 0
     assert capsys.readouterr().out.startswith("Subject: Warning 75 % [MD-")
 

@@ -101,8 +101,8 @@ def test_templates_check_and_check_count_the_templates_alike(
     result = check_templates(load_config(path), datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     assert line == f"ok    {result.detail}"
     assert result.detail.startswith(
-        "10 templates (ack, ack_closed, followup, digest, alert, handoff, reassigned, relay, "
-        "commands, reply)"
+        "12 templates (ack, ack_closed, followup, digest, alert, handoff, reassigned, relay, "
+        "commands, reply, resolved, low_score)"
     )
 
 

@@ -82,7 +82,7 @@ def test_what_cannot_be_applied_is_refused_and_the_rest_goes_on(config: Config) 
 
     assert outcomes[0][0] is False and "inexistente" in outcomes[0][1]
     assert outcomes[1] == (False, "no templates here to write to the client with")
-    assert outcomes[2] == (True, "status waiting")
+    assert outcomes[2] == (True, "status waiting on the client")
 
 
 def test_the_cli_mirrors_the_mail_commands(config: Config, tmp_path: Path) -> None:
@@ -102,3 +102,9 @@ def test_the_cli_mirrors_the_mail_commands(config: Config, tmp_path: Path) -> No
         assert sent.recipients == "ana@clientes.test"
         body = sent.raw.decode()
         assert "Pasamos ma=C3=B1ana." in body and "In-Reply-To:" in body
+        # resolving from the CLI told the client too, in their thread
+        [notice] = session.scalars(select(OutboxItem).where(OutboxItem.purpose == "resolved"))
+        assert notice.recipients == "ana@clientes.test"
+        assert "listo" in notice.raw.decode() and "In-Reply-To:" in notice.raw.decode()
+        incident = session.scalars(select(Incident)).one()
+        assert incident.survey_sent_at is not None and incident.reopened_count == 1

@@ -79,8 +79,8 @@ def test_quoted_history_right_below_the_commands_is_not_read() -> None:
         ("prioridad P7", "priority is P1, P2, P3 or P4"),
         ("categoria ventas", "category is técnica, facturación or otra"),
         ("tiempo mucho", "time is a duration"),
-        ("reabrir ya", "'reopen' takes no argument"),
-        ("nota", "'note' needs a text after it"),
+        ("reabrir ya", "'reabrir' takes no argument"),
+        ("nota", "'nota' needs a text after it"),
         ("asignar ventas", "assign to técnico or cdf"),
         ("visita gratis", "visit needs its cost"),
     ],
@@ -98,3 +98,30 @@ def test_wrong_commands_are_refused_with_what_they_expect(text: str, reason: str
 )  # fmt: skip
 def test_durations(text: str, minutes: int | None) -> None:
     assert parse_duration(text) == minutes
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("es", "orden desconocida 'prioritdad'; ¿quería decir 'prioridad'?"),
+        ("ca", "ordre desconeguda 'prioritdad'; volíeu dir 'prioridad'?"),
+        ("en", "unknown command 'prioritdad'; did you mean 'prioridad'?"),
+    ],
+)
+def test_a_refusal_is_worded_in_the_staff_members_language(language: str, expected: str) -> None:
+    [refusal] = parse_commands("resolver\nprioritdad P1").refusals
+    assert refusal.said.text(language) == expected
+
+
+def test_every_message_exists_in_every_language_with_the_same_values() -> None:
+    import string
+
+    from maildesk.desk.messages import MESSAGES
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    for language in ("es", "ca"):
+        assert set(MESSAGES[language]) == set(MESSAGES["en"]), language
+        for code, text in MESSAGES["en"].items():
+            assert fields(MESSAGES[language][code]) == fields(text), (language, code)

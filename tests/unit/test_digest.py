@@ -201,9 +201,16 @@ def test_escalation_alerts_fire_once_per_threshold(config: Config) -> None:
                 select(OutboxItem.raw).where(OutboxItem.purpose == "alert").order_by(OutboxItem.id)
             )
         )
-    subjects = [email.message_from_bytes(r, policy=email.policy.default)["Subject"] for r in raws]
-    assert subjects[0].startswith("Aviso 75 % [MD-2026-000001]")
-    assert subjects[1].startswith("VENCIDA [MD-2026-000001]")
+    messages = [email.message_from_bytes(r, policy=email.policy.default) for r in raws]
+    # one mail per person (each can carry its own reply address), two per alert
+    assert [(m["Subject"].split(" [")[0], m["To"]) for m in messages] == [
+        ("Aviso 75 %", config.company.distributor_address),
+        ("Aviso 75 %", config.routing.technical_service),
+        ("VENCIDA", config.company.distributor_address),
+        ("VENCIDA", config.routing.technical_service),
+    ]
+    assert all("[MD-2026-000001]" in m["Subject"] for m in messages)
+    assert all(m["Reply-To"] is None for m in messages)  # no staff list: replies go to support
 
 
 def test_a_daemon_down_past_both_thresholds_sends_one_alert(config: Config) -> None:
@@ -359,3 +366,116 @@ def test_a_staff_members_digest_links_to_each_incidents_secret_reply_address(
     )
     assert f'href="mailto:{secret_address}?subject=' in unquote(html)
     assert secret_address.startswith("support+c-md-2026-000001-")
+
+
+def add_mails(config: Config, reference: str, *mails: tuple[str, str, str, datetime]) -> None:
+    """(direction, disposition, reason, received_at) rows on an incident."""
+    from maildesk.db.tables import Message
+
+    database = Database(config.database.url)
+    with database.session() as session:
+        incident_id = session.scalars(
+            select(Incident.id).where(Incident.reference == reference)
+        ).one()
+        for n, (direction, disposition, reason, received) in enumerate(mails):
+            session.add(Message(incident_id=incident_id, direction=direction,
+                                dedup_key=f"{reference}.{n}", disposition=disposition,
+                                reason=reason, received_at=received))  # fmt: skip
+    database.dispose()
+
+
+def add_answer(config: Config, reference: str, score: int, answered: datetime) -> None:
+    from maildesk.db.tables import SurveyAnswer
+
+    database = Database(config.database.url)
+    with database.session() as session:
+        incident_id = session.scalars(
+            select(Incident.id).where(Incident.reference == reference)
+        ).one()
+        session.add(SurveyAnswer(incident_id=incident_id, score=score, comment="",
+                                 sender="cliente@clientes.test", how="link",
+                                 answered_at=answered))  # fmt: skip
+    database.dispose()
+
+
+def test_first_contact_counts_the_clients_mails_only(config: Config) -> None:
+    from maildesk.reports.digest import incident_records
+    from maildesk.reports.levels import Share, service_levels
+
+    done = {"status": "resolved", "resolved_at": madrid(23, 12)}
+    # Resolved by a staff member's command mail, with a team's answer, a bounce, the
+    # client's score and a refused command mail on it: still one client mail.
+    add_incident(config, "MD-2026-000001", madrid(23, 9), **done)
+    add_mails(config, "MD-2026-000001",
+              ("in", "new_incident", "", madrid(23, 9)),
+              ("out", "reply", "ack", madrid(23, 9)),
+              ("in", "team_answer", "technical_service", madrid(23, 10)),
+              ("in", "followup", "command refused: not authenticated", madrid(23, 10, 30)),
+              ("in", "command", "dkim", madrid(23, 12)),
+              ("in", "bounce", "550", madrid(23, 12, 5)),
+              ("in", "survey", "score 5", madrid(23, 13)))  # fmt: skip
+    # The client wrote again before it was solved: two contacts.
+    add_incident(config, "MD-2026-000002", madrid(23, 9), **done)
+    add_mails(config, "MD-2026-000002", ("in", "new_incident", "", madrid(23, 9)),
+              ("in", "followup", "thread-match", madrid(23, 11)))  # fmt: skip
+    # A "thank you" to it once closed (no reopening): still solved at the first contact.
+    add_incident(config, "MD-2026-000003", madrid(23, 9), **{**done, "status": "closed"})
+    add_mails(config, "MD-2026-000003", ("in", "new_incident", "", madrid(23, 9)),
+              ("in", "followup", "thread-match", madrid(23, 18)))  # fmt: skip
+
+    start, end = madrid(23, 0), madrid(24, 0)
+    with Database(config.database.url).session() as session:
+        records = {r.reference: r for r in incident_records(session, start, end)}
+    assert {ref: r.client_messages for ref, r in records.items()} == {
+        "MD-2026-000001": 1, "MD-2026-000002": 2, "MD-2026-000003": 1,
+    }  # fmt: skip
+    calendar = build_calendar(config.schedule)
+    levels = service_levels(records.values(), start, end, calendar, calendar.zone)
+    assert levels.first_contact_resolution == Share(2, 3)
+
+
+def test_the_levels_read_reopenings_surveys_and_late_answers(config: Config) -> None:
+    from maildesk.reports.digest import incident_records
+
+    # Resolved yesterday after one reopening; its survey went out then and was answered.
+    add_incident(config, "MD-2026-000001", madrid(20, 10), status="resolved",
+                 resolved_at=madrid(23, 12), reopened_count=1,
+                 survey_sent_at=madrid(23, 12))  # fmt: skip
+    add_answer(config, "MD-2026-000001", 4, madrid(23, 15))
+    # Opened and resolved in October, long before the window: its score came yesterday.
+    add_incident(config, "MD-2026-000002", madrid(3, 10, month=10), status="closed",
+                 resolved_at=madrid(5, 10, month=10),
+                 survey_sent_at=madrid(5, 10, month=10))  # fmt: skip
+    add_answer(config, "MD-2026-000002", 5, madrid(23, 10))
+    # Resolved in October, its survey sent again in the window, not answered.
+    add_incident(config, "MD-2026-000003", madrid(3, 10, month=10), status="resolved",
+                 resolved_at=madrid(6, 10, month=10),
+                 survey_sent_at=madrid(20, 10))  # fmt: skip
+
+    with Database(config.database.url).session() as session:
+        records = {r.reference: r for r in incident_records(session, madrid(17, 0), madrid(24, 0))}
+    assert set(records) == {"MD-2026-000001", "MD-2026-000002", "MD-2026-000003"}
+    first = records["MD-2026-000001"]
+    assert (first.reopened, first.score, first.answered_at) == (1, 4, madrid(23, 15))
+    assert first.survey_sent_at == madrid(23, 12)
+    assert records["MD-2026-000003"].score is None
+
+    text, html = digest_text(config, madrid(24, 8, 45))
+    yesterday, week, month = text.split("== Niveles de servicio")[1].strip().splitlines()[:3]
+    # Yesterday: one resolved (reopened); answers 4 and 5; one survey sent, answered.
+    assert yesterday.startswith("Ayer (23/11/2026):")
+    assert yesterday.endswith("Reabiertas 100 %; Satisfacción (1–5) 4,5 (2 resp., 100 %)")
+    # The week also has the unanswered survey of the 20th.
+    assert week.endswith("Reabiertas 100 %; Satisfacción (1–5) 4,5 (2 resp., 50 %)")
+    assert month.endswith("Satisfacción (1–5) 4,5 (2 resp., 50 %)")
+    assert ">Reabiertas</td>" in html and ">Satisfacción (1–5)</td>" in html
+    assert "4,5<br>" in html and "2 resp., 50 %" in html
+
+
+def test_service_levels_without_resolutions_nor_answers_show_dashes(config: Config) -> None:
+    add_incident(config, "MD-2026-000001", madrid(3, 10, month=10))  # open, long before
+    text, html = digest_text(config, madrid(24, 8, 45))
+    yesterday = text.split("== Niveles de servicio")[1].strip().splitlines()[0]
+    assert yesterday.endswith("Reabiertas -; Satisfacción (1–5) -")
+    row = html.split(">Satisfacción (1–5)</td>")[1].split("</tr>")[0]
+    assert row.count(">—</td>") == 3 and "resp." not in row

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -79,11 +80,69 @@ def test_the_levels_of_a_week_match_the_hand_computed_values() -> None:
     assert levels.by_hour == {10: 1, 13: 1, 21: 1, 11: 1}
 
 
+def test_the_reopen_rate_counts_the_incidents_resolved_in_the_period() -> None:
+    records = [
+        # resolved in the period after one reopening: counted, over the three resolved
+        record("R1", madrid(16, 9), status="resolved", resolved_at=madrid(18, 9), reopened=1),
+        record("R2", madrid(16, 9), status="resolved", resolved_at=madrid(18, 9)),
+        # resolved at the very start of the period (in it), reopened twice
+        record("R3", madrid(12, 9), status="closed", resolved_at=START, reopened=2),
+        # resolved before the period, reopened: not in this period's resolved
+        record("R4", madrid(12, 9), status="resolved", resolved_at=madrid(13, 9), reopened=1),
+        # reopened and open again (no resolution now): not counted until resolved again
+        record("R5", madrid(16, 9), status="open", reopened=1),
+        # resolved at the end instant: the next period's
+        record("R6", madrid(16, 9), status="resolved", resolved_at=END, reopened=1),
+    ]
+    levels = service_levels(records, START, END, CALENDAR, ZONE)
+    assert levels.resolved == 3
+    assert levels.reopened == Share(2, 3)  # R1 and R3 of R1 R2 R3
+    # reopening is not a second client mail by itself: first contact is apart
+    assert levels.first_contact_resolution == Share(3, 3)
+
+
+def test_satisfaction_counts_answers_and_surveys_of_the_period() -> None:
+    def rated(ref: str, sent: datetime | None, score: int | None = None,
+              answered: datetime | None = None) -> IncidentRecord:  # fmt: skip
+        return record(ref, madrid(2, 9), status="resolved", resolved_at=sent,
+                      survey_sent_at=sent, score=score, answered_at=answered)  # fmt: skip
+
+    records = [
+        rated("S1", madrid(16, 12), 5, madrid(17, 9)),  # sent and answered in the period
+        rated("S2", madrid(19, 12), 1, END),  # answered at the end instant: the next period
+        rated("S3", madrid(13, 12), 2, START),  # sent before, answered at the start: counts
+        rated("S4", madrid(20, 23, 59)),  # sent in the period, never answered
+        rated("S5", END),  # sent at the end instant: the next period's
+        # sent again in the period (resolved again after reopening); its answer is to the
+        # earlier survey, before the period: neither an answer of the period nor to this one
+        rated("S6", madrid(18, 12), 4, madrid(14, 9)),
+        rated("S7", madrid(10, 9), 3, madrid(23, 9)),  # answered after the period
+    ]
+    levels = service_levels(records, START, END, CALENDAR, ZONE)
+    assert levels.satisfaction_answers == 2  # S1 and S3
+    assert levels.satisfaction_average == 3.5
+    assert levels.low_scores == 1  # S3's 2
+    assert levels.survey_answered == Share(1, 4)  # S1 of S1 S2 S4 S6
+
+
+def test_first_contact_resolution_counts_only_the_client_mails_given() -> None:
+    done = {"status": "resolved", "resolved_at": madrid(16, 10)}
+    records = [
+        record("F1", madrid(16, 9), **done),
+        record("F2", madrid(16, 9), **done, client_messages=2),
+        record("F3", madrid(16, 9), **done, client_messages=0),  # opened by a person
+    ]
+    levels = service_levels(records, START, END, CALENDAR, ZONE)
+    assert levels.first_contact_resolution == Share(2, 3)
+
+
 def test_an_empty_period_has_no_ratios_rather_than_zero() -> None:
     levels = service_levels([], START, END, CALENDAR, ZONE)
     assert levels.opened == 0
     assert levels.acknowledged_within_minute.ratio is None
     assert levels.first_response_median is None and levels.first_response_p90 is None
+    assert levels.reopened.ratio is None and levels.survey_answered.ratio is None
+    assert levels.satisfaction_average is None and levels.satisfaction_answers == 0
 
 
 def test_nearest_rank_percentile() -> None:
@@ -112,6 +171,11 @@ def test_levels_as_a_person_and_a_script_read_them() -> None:
         resolved=0,
         resolved_in_time=Share(0, 0),
         first_contact_resolution=Share(0, 0),
+        reopened=Share(0, 0),
+        satisfaction_average=None,
+        satisfaction_answers=0,
+        low_scores=0,
+        survey_answered=Share(0, 0),
         backlog_by_age={"< 1 d": 1, "1–3 d": 3, "3–7 d": 0, "> 7 d": 0},
         by_category={"technical": 3, "billing": 1},
         by_weekday={0: 3, 4: 1},
@@ -121,7 +185,8 @@ def test_levels_as_a_person_and_a_script_read_them() -> None:
     assert "Tue 24 Nov 2026 09:00 → Tue 01 Dec 2026 09:00 (Europe/Madrid)" in table
     assert "100.0 %  (4 of 4)" in table
     assert "1 h 05 min  (p90 1 d 2 h); 1 still without one" in table
-    assert table.count("— (none resolved)") == 2
+    assert table.count("— (none resolved)") == 3  # in time, first contact, reopened
+    assert "Satisfaction (1–5)             — (no answers); — (no surveys sent)" in table
     assert "Mon 3 · Fri 1" in table and "09h 2 · 16h 2" in table
     assert ".123456" not in table and "{" not in table
     data = json.loads(json.dumps(levels_json(levels, madrid)))
@@ -129,6 +194,32 @@ def test_levels_as_a_person_and_a_script_read_them() -> None:
     assert data["first_response_median_minutes"] == 65.0
     assert data["resolved_in_time"] == {"count": 0, "total": 0, "ratio": None}
     assert data["by_weekday"] == {"Mon": 3, "Fri": 1}
+    assert data["reopened"] == {"count": 0, "total": 0, "ratio": None}
+    assert data["satisfaction"] == {
+        "average": None, "answers": 0, "low_scores": 0,
+        "surveys_answered": {"count": 0, "total": 0, "ratio": None},
+    }  # fmt: skip
+
+    rated = replace(levels, resolved=20, reopened=Share(3, 20), satisfaction_average=50 / 12,
+                    satisfaction_answers=12, low_scores=2,
+                    survey_answered=Share(12, 20))  # fmt: skip
+    table = format_levels(rated, madrid)
+    assert "Reopened                       15.0 %  (3 of 20)" in table
+    assert (
+        "Satisfaction (1–5)             4.2 average of 12 answers (2 scored 1 or 2); "
+        "60.0 %  (12 of 20) of surveys answered"
+    ) in table
+    data = json.loads(json.dumps(levels_json(rated, madrid)))
+    assert data["reopened"] == {"count": 3, "total": 20, "ratio": 0.15}
+    assert data["satisfaction"] == {
+        "average": 4.17, "answers": 12, "low_scores": 2,
+        "surveys_answered": {"count": 12, "total": 20, "ratio": 0.6},
+    }  # fmt: skip
+    one = replace(rated, satisfaction_average=5.0, satisfaction_answers=1, low_scores=0,
+                  survey_answered=Share(0, 0))  # fmt: skip
+    assert "5.0 average of 1 answer (0 scored 1 or 2); — (no surveys sent)" in format_levels(
+        one, madrid
+    )
 
 
 def test_team_response_per_team_in_business_time_with_its_target() -> None:

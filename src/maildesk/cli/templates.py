@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
         help="render one template with realistic sample data",
         description="Print subject and text of a template rendered with sample data.",
     )
-    tpreview.add_argument("name", help="ack, ack_closed, followup, digest or alert")
+    tpreview.add_argument("name", help="ack, digest, alert, resolved… (templates check lists all)")
     tpreview.add_argument("--lang", default=None, help="es, ca or en (default: the default)")
     tpreview.add_argument("--html", type=Path, metavar="FILE", help="write the HTML part here")
     tpreview.set_defaults(handler=cmd_templates_preview)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # annotations only: the sender process never loads pydantic
     from maildesk.config import Config
 
 STATUSES = ("open", "waiting", "resolved", "closed")
+DONE_STATUSES = frozenset({"resolved", "closed"})
 
 
 class InvalidChange(ValueError):
@@ -63,7 +64,9 @@ def change_status(
     if status == "waiting":
         incident.paused_at = now
         detail += "; resolution clock paused"
-    incident.resolved_at = now if status in ("resolved", "closed") else None
+    if previous in DONE_STATUSES and status not in DONE_STATUSES:
+        incident.reopened_count = (incident.reopened_count or 0) + 1
+    incident.resolved_at = now if status in DONE_STATUSES else None
     incident.status = status
     incident.updated_at = now
     record_event(session, incident, now, actor, "status", detail + (f" ({note})" if note else ""))

@@ -80,6 +80,9 @@ class Incident(Base):
     previous: Mapped[Incident | None] = relationship(remote_side="Incident.id")
     paused_at: Mapped[datetime | None]  # waiting on the client since
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0)  # business time paused so far
+    # times the client brought it back after it was resolved (the reopen rate)
+    reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    survey_sent_at: Mapped[datetime | None]  # the resolution notice that asked for a score
 
     messages: Mapped[list[Message]] = relationship(back_populates="incident", order_by="Message.id")
     events: Mapped[list[IncidentEvent]] = relationship(
@@ -272,6 +275,24 @@ class TimeEntry(Base):
     kind: Mapped[str] = mapped_column(String(8))  # time / visit
     minutes: Mapped[int] = mapped_column(Integer, default=0)
     cost_cents: Mapped[int] = mapped_column(Integer, default=0)  # visits: what it cost
+
+    incident: Mapped[Incident] = relationship()
+
+
+class SurveyAnswer(Base):
+    """The client's score (1–5) of how an incident was solved, answered by replying to the
+    resolution notice or through one of its links; the latest answer counts."""
+
+    __tablename__ = "survey_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), unique=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    how: Mapped[str] = mapped_column(String(8))  # link / reply
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    answered_at: Mapped[datetime] = mapped_column(index=True)
 
     incident: Mapped[Incident] = relationship()
 

@@ -7,37 +7,27 @@ from typing import Any
 
 from maildesk.config import Config
 from maildesk.desk.commands import Outcome
-
-STATUS_LABELS = {
-    "es": {"open": "abierta", "waiting": "en espera del cliente", "resolved": "resuelta",
-           "closed": "cerrada"},
-    "ca": {"open": "oberta", "waiting": "en espera del client", "resolved": "resolta",
-           "closed": "tancada"},
-    "en": {"open": "open", "waiting": "waiting on the client", "resolved": "resolved",
-           "closed": "closed"},
-}  # fmt: skip
-CATEGORY_LABELS = {
-    "es": {"technical": "técnica", "billing": "facturación (CDF)", "other": "otra"},
-    "ca": {"technical": "tècnica", "billing": "facturació (CDF)", "other": "altra"},
-    "en": {"technical": "technical", "billing": "billing (CDF)", "other": "other"},
-}
+from maildesk.desk.messages import CATEGORY_LABELS, STATUS_LABELS, Said
 
 
 def commands_context(
     config: Config,
     incident: Any,
     outcomes: list[Outcome],
-    refused: str,
+    refused: Said | None,
     language: str,
 ) -> dict[str, Any]:
-    """Template context of ``commands``: ``refused`` is why nothing was applied ("" when the
-    commands were read)."""
+    """Template context of ``commands``, every detail worded in ``language``: ``refused`` is
+    why nothing was applied (None when the commands were read)."""
     return {
         "reference": incident.reference,
         "client": incident.client_name or incident.client_address,
         "kind_label": config.kind_label(incident.kind, language),
-        "outcomes": outcomes,
-        "refused": refused,
+        "outcomes": [
+            {"line": o.line, "applied": o.applied, "detail": o.said.text(language)}
+            for o in outcomes
+        ],
+        "refused": refused.text(language) if refused is not None else "",
         "status_label": STATUS_LABELS[language].get(incident.status, incident.status),
         "priority": incident.priority,
         "category_label": CATEGORY_LABELS[language].get(incident.category, incident.category),
@@ -51,6 +41,7 @@ def reply_context(config: Config, incident: Any, text: str, staff_name: str) -> 
     return {
         "reference": incident.reference,
         "client_name": incident.client_name,
+        "subject": incident.subject,
         "text": text.strip(),
         "staff_name": staff_name,
         "company": {"name": config.company.name, "support_address": config.company.support_address},

@@ -2,11 +2,13 @@
 path and the CLI (``maildesk incidents resolve|reopen|wait|note|time …``) share.
 
 Each command is applied on its own and reported (applied, or refused with why); every one
-is an incident event naming who gave it and how they were authenticated.
+is an incident event naming who gave it and how they were authenticated. Resolving sends
+the client the resolution notice (``desk.satisfaction``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -17,6 +19,8 @@ from maildesk.db.lifecycle import InvalidChange, change_status, change_triage, r
 from maildesk.db.tables import Incident, TimeEntry
 from maildesk.desk.answer import reply_context
 from maildesk.desk.commands import Command, Outcome
+from maildesk.desk.messages import Said, said
+from maildesk.desk.satisfaction import send_resolution_notice
 from maildesk.outbound.handoff import send_to_client
 from maildesk.outbound.render import TemplateRenderer
 
@@ -37,32 +41,55 @@ def apply_commands(
     renderer: TemplateRenderer | None = None,
     staff_name: str = "",
 ) -> list[Outcome]:
-    """Apply each command to ``incident`` in ``session`` (the caller commits); ``reply``
-    needs the ``renderer`` (it writes to the client)."""
+    """Apply each command to ``incident`` in ``session`` (the caller commits). With the
+    ``renderer``, ``reply`` writes to the client and ``resolve`` sends the resolution
+    notice; without one, ``reply`` is refused."""
     who = f"{actor} ({how})" if how else actor
     outcomes = []
     for command in commands:
         try:
-            detail = _apply(session, config, calendar, incident, command, who, now, actor)
-            if detail is None and command.verb == "reply" and renderer is not None:
-                context = reply_context(config, incident, command.value, staff_name)
-                sent = send_to_client(session, config, renderer, incident, "reply", context, now)
-                detail = "sent to the client" if sent else "not sent: see the incident's history"
+            if command.verb == "reply":
+                result = _reply(session, config, renderer, incident, command, staff_name, now)
+            else:
+                result = _apply(session, config, calendar, incident, command, who, now, actor)
         except InvalidChange as exc:
-            outcomes.append(Outcome(command.line, False, str(exc)))
+            result = Refused(said("invalid", reason=str(exc)))
+        if isinstance(result, Refused):
+            outcomes.append(Outcome(command.line, False, result.said))
             continue
-        if detail is None:
-            outcomes.append(Outcome(command.line, False, _NOT_YET[command.verb]))
-            continue
+        if (
+            renderer is not None
+            and command.verb == "resolve"
+            and result.code == "status"
+            and send_resolution_notice(
+                session, config, renderer, incident, command.value, staff_name, now
+            )
+        ):
+            result = said("resolved-notice", status="resolved")
         record_event(session, incident, now, who, f"command:{command.verb}", command.line[:500])
-        outcomes.append(Outcome(command.line, True, detail))
+        outcomes.append(Outcome(command.line, True, result))
     return outcomes
 
 
-# Commands the parser knows whose effect is not built yet: refused, saying so.
-_NOT_YET = {
-    "reply": "no templates here to write to the client with",
-}
+def _reply(
+    session: Session,
+    config: Config,
+    renderer: TemplateRenderer | None,
+    incident: Incident,
+    command: Command,
+    staff_name: str,
+    now: datetime,
+) -> Said | Refused:
+    if renderer is None:
+        return Refused(said("no-templates"))
+    context = reply_context(config, incident, command.value, staff_name)
+    sent = send_to_client(session, config, renderer, incident, "reply", context, now)
+    return said("reply-sent" if sent else "reply-not-sent")
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    said: Said
 
 
 def _apply(
@@ -74,24 +101,27 @@ def _apply(
     who: str,
     now: datetime,
     actor: str,
-) -> str | None:
+) -> Said | Refused:
     verb, value = command.verb, command.value
     if verb in ("resolve", "reopen", "wait"):
         status = {"resolve": "resolved", "reopen": "open", "wait": "waiting"}[verb]
         changed = change_status(
             session, incident, status, now=now, calendar=calendar, actor=who, note=value
         )
-        return f"status {status}" if changed else f"already {status}"
+        return said("status" if changed else "status-already", status=status)
+    if verb == "kind" and not any(k.id == value for k in config.kinds):
+        known = ", ".join(k.id for k in config.kinds)
+        return Refused(said("unknown-kind", value=value, known=known))
     if verb in ("priority", "kind", "category", "assign"):
         field = "category" if verb == "assign" else verb
         wanted = _TEAM_CATEGORY[value] if verb == "assign" else value
         changed = change_triage(
             session, incident, config, calendar, now=now, actor=who, **{field: wanted}
         )
-        return f"{field} {wanted}" if changed else f"already {field} {wanted}"
+        return said("field" if changed else "field-already", field=field, value=wanted)
     if verb == "note":
         record_event(session, incident, now, who, "note", value[:2000])
-        return "note added"
+        return said("note")
     if verb in ("time", "visit"):
         minutes = int(value) if verb == "time" else 0
         cents = round(float(value) * 100) if verb == "visit" else 0
@@ -99,5 +129,7 @@ def _apply(
             TimeEntry(incident=incident, at=now, actor=actor[:320], kind=verb, minutes=minutes,
                       cost_cents=cents)
         )  # fmt: skip
-        return f"{minutes} min logged" if verb == "time" else f"visit of {cents / 100:.2f} € logged"
-    return None
+        if verb == "time":
+            return said("time", minutes=minutes)
+        return said("visit", cost=f"{cents / 100:.2f}")
+    return Refused(said("invalid", reason=f"'{verb}' is not a command"))

@@ -22,6 +22,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from maildesk.desk.messages import Said, said
+
 _COMMENT = re.compile(r"\([^()]*\)")
 _PROPERTY = re.compile(r"([a-z]+)\.([a-z-]+)=(\S+)", re.IGNORECASE)
 _RESULT = re.compile(r"^\s*([a-z-]+)\s*=\s*([a-z]+)", re.IGNORECASE)
@@ -39,8 +41,12 @@ class MethodResult:
 class Verdict:
     accepted: bool
     how: str  # "dkim via mx.example.es", "spf via …", "token MD-2026-000012", or ""
-    reason: str  # why not, for the refusal answer and the log
+    why_not: Said | None = None  # for the refusal answer (worded in its language) and the log
     reference: str | None = None  # the incident a valid secret reply address names
+
+    @property
+    def reason(self) -> str:
+        return self.why_not.text() if self.why_not is not None else ""
 
 
 def parse_authentication_results(value: str) -> tuple[str, list[MethodResult]]:
@@ -91,12 +97,14 @@ def by_headers(results_headers: Sequence[str], sender: str, trusted: Collection[
             continue
         for result in results:
             if result.result == "pass" and _aligned(result, sender):
-                return Verdict(True, f"{result.method} via {authserv}", "")
+                return Verdict(True, f"{result.method} via {authserv}")
         shown = ", ".join(f"{r.method}={r.result}" for r in results) or "no results"
-        return Verdict(False, "", f"{authserv} did not authenticate {sender} ({shown})")
+        return Verdict(
+            False, "", said("not-authenticated", server=authserv, sender=sender, shown=shown)
+        )
     if not ids:
-        return Verdict(False, "", "no Authentication-Results header")
-    return Verdict(False, "", f"no Authentication-Results from a trusted server ({', '.join(ids)})")
+        return Verdict(False, "", said("no-results"))
+    return Verdict(False, "", said("untrusted", ids=", ".join(ids)))
 
 
 def _mac(secret: bytes, reference: str, staff: str) -> str:
@@ -118,9 +126,9 @@ def by_address(recipients: Sequence[str], staff: str, secret: bytes) -> Verdict:
             continue
         reference = found.group("ref").upper()
         if hmac.compare_digest(found.group("mac"), _mac(secret, reference, staff)):
-            return Verdict(True, f"token {reference}", "", reference)
-        return Verdict(False, "", f"the reply address {address} is not {staff}'s")
-    return Verdict(False, "", "")
+            return Verdict(True, f"token {reference}", None, reference)
+        return Verdict(False, "", said("wrong-address", address=address, sender=staff))
+    return Verdict(False, "")
 
 
 def authenticate(
@@ -135,9 +143,9 @@ def authenticate(
     """Staff address and (trusted authentication result or secret reply address)."""
     sender = sender.lower()
     if sender not in {s.lower() for s in staff}:
-        return Verdict(False, "", f"{sender} is not on the staff list")
+        return Verdict(False, "", said("not-staff", sender=sender))
     if secret:
         verdict = by_address(recipients, sender, secret)
-        if verdict.accepted or verdict.reason:
+        if verdict.accepted or verdict.why_not is not None:
             return verdict
     return by_headers(results_headers, sender, trusted)

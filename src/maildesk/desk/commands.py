@@ -14,6 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from maildesk.desk.messages import Said, said
+
 # verb → its words in es / ca / en (accents and case are ignored when matching)
 VERBS: dict[str, tuple[str, ...]] = {
     "resolve": ("resolver", "resuelta", "resuelto", "resoldre", "resolta", "resolve", "resolved"),
@@ -79,7 +81,11 @@ class Command:
 @dataclass(frozen=True, slots=True)
 class Refusal:
     line: str
-    reason: str
+    said: Said
+
+    @property
+    def reason(self) -> str:
+        return self.said.text()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +94,11 @@ class Outcome:
 
     line: str
     applied: bool
-    detail: str  # what changed, or why not
+    said: Said  # what changed, or why not
+
+    @property
+    def detail(self) -> str:
+        return self.said.text()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,15 +137,21 @@ def parse_commands(text: str, max_lines: int = 20) -> Parsed:
         verb = _ALIASES.get(word)
         if verb is None:
             if seen_any or _looks_like_a_command(word, argument):
-                suggestion = difflib.get_close_matches(word, list(_ALIASES), n=1, cutoff=0.7)
-                hint = f"; did you mean '{suggestion[0]}'?" if suggestion else ""
-                refusals.append(Refusal(line, f"unknown command '{match.group(1)}'{hint}"))
+                close = difflib.get_close_matches(word, list(_ALIASES), n=1, cutoff=0.7)
+                refusals.append(
+                    Refusal(
+                        line,
+                        said("unknown-command-hint", word=match.group(1), suggestion=close[0])
+                        if close
+                        else said("unknown-command", word=match.group(1)),
+                    )
+                )
                 seen_any = True
                 continue
             break  # prose: the commands (if any) are over
         seen_any = True
-        value, problem = _argument(verb, argument)
-        if problem:
+        value, problem = _argument(verb, argument, match.group(1))
+        if problem is not None:
             refusals.append(Refusal(line, problem))
         else:
             commands.append(Command(verb, value, line))
@@ -163,35 +179,33 @@ def parse_duration(text: str) -> int | None:
     return total if 0 < total <= 24 * 60 else None
 
 
-def _argument(verb: str, argument: str) -> tuple[str, str]:
-    """(normalised value, "") or ("", why it is refused)."""
+def _argument(verb: str, argument: str, word: str) -> tuple[str, Said | None]:
+    """(normalised value, None) or ("", why it is refused)."""
     kind = _ARGUMENT[verb]
     if kind == "none":
-        return ("", "") if not argument else ("", f"'{verb}' takes no argument")
+        return ("", None) if not argument else ("", said("no-argument", word=word))
     if kind == "text?":
-        return argument, ""
+        return argument, None
     if kind == "text":
-        return (argument, "") if argument else ("", f"'{verb}' needs a text after it")
+        return (argument, None) if argument else ("", said("needs-text", word=word))
     if kind == "word":
-        word = fold(argument).replace(" ", "_")
-        return (word, "") if re.fullmatch(r"[a-z_]+", word) else ("", f"'{verb}' needs a name")
+        name = fold(argument).replace(" ", "_")
+        if re.fullmatch(r"[a-z_]+", name):
+            return name, None
+        return "", said("needs-name", word=word)
     if kind == "priority":
         found = _PRIORITY.match(argument.strip())
-        return (f"P{found.group(1)}", "") if found else ("", "priority is P1, P2, P3 or P4")
+        return (f"P{found.group(1)}", None) if found else ("", said("priority-values"))
     if kind == "category":
         value = CATEGORIES.get(fold(argument.strip()))
-        if value is None:
-            return "", "category is técnica, facturación or otra (technical, billing, other)"
-        return value, ""
+        return (value, None) if value else ("", said("category-values"))
     if kind == "team":
         value = TEAMS.get(fold(argument.strip()))
-        return (value, "") if value else ("", "assign to técnico or cdf")
+        return (value, None) if value else ("", said("team-values"))
     if kind == "duration":
         minutes = parse_duration(argument)
-        if minutes is None:
-            return "", "time is a duration such as 1h30, 45m or 1:15 (at most a day)"
-        return str(minutes), ""
+        return ("", said("duration-values")) if minutes is None else (str(minutes), None)
     found = _COST.match(argument.strip())  # cost
     if found is None:
-        return "", "visit needs its cost, such as 45 or 45,50 €"
-    return found.group(1).replace(",", "."), ""
+        return "", said("cost-values")
+    return found.group(1).replace(",", "."), None

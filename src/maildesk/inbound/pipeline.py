@@ -22,13 +22,16 @@ from maildesk.businesstime import BusinessCalendar
 from maildesk.clock import Clock
 from maildesk.config import Config, StaffMember
 from maildesk.db import store
-from maildesk.db.lifecycle import change_status, record_event
+from maildesk.db.lifecycle import DONE_STATUSES, change_status, record_event
 from maildesk.db.tables import DuplicateMail, Handoff, Incident, Message, QuarantinedMail
 from maildesk.desk.answer import commands_context
 from maildesk.desk.apply import apply_commands
 from maildesk.desk.authentication import authenticate
 from maildesk.desk.commands import Outcome as CommandOutcome
 from maildesk.desk.commands import parse_commands
+from maildesk.desk.messages import Said
+from maildesk.desk.satisfaction import record_answer
+from maildesk.desk.survey import MAX_COMMENT, Score, read_score, read_survey_address
 from maildesk.inbound.analysis import Analyser, Analysis
 from maildesk.inbound.bounces import read_bounce
 from maildesk.inbound.loopguard import (
@@ -74,6 +77,7 @@ class Outcome(StrEnum):
     QUARANTINED = "quarantined"
     BOUNCE = "bounce"  # a bounce of our own mail, attached to its incident
     COMMAND = "command"  # a staff member's commands, authenticated and applied
+    SURVEY = "survey"  # a client's score of a resolved incident
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +370,9 @@ class Pipeline:
             return Handled(
                 Outcome.IGNORED, robot, mail.message_id, thread.reference if thread else None
             )
+        answered = self._survey_answer(session, inbound, mail, identity, now, thread)
+        if answered is not None:
+            return answered
         if thread is not None and self._long_resolved(thread, now):
             analysis = prepared.analysis or self._analyse(mail, now)
             return self._new_incident(session, inbound, mail, identity, now, analysis, thread)
@@ -481,7 +488,7 @@ class Pipeline:
                 extra={"message_id": mail.message_id, "reference": incident.reference,
                        "sender": mail.from_address, "reason": verdict.reason},
             )  # fmt: skip
-            self._answer_commands(session, mail, incident, member, [], verdict.reason, now)
+            self._answer_commands(session, mail, incident, member, [], verdict.why_not, now)
             return Handled(
                 Outcome.FOLLOWUP, f"command refused: {verdict.reason}", mail.message_id,
                 incident.reference, 1,
@@ -491,15 +498,57 @@ class Pipeline:
             actor=mail.from_address, how=verdict.how, now=now, renderer=self._renderer,
             staff_name=member.name,
         )  # fmt: skip
-        outcomes += [CommandOutcome(r.line, False, r.reason) for r in parsed.refusals]
+        outcomes += [CommandOutcome(r.line, False, r.said) for r in parsed.refusals]
         session.add(self._message(mail, inbound, identity, now, "command", verdict.how, incident))
-        self._answer_commands(session, mail, incident, member, outcomes, "", now)
+        self._answer_commands(session, mail, incident, member, outcomes, None, now)
         applied = sum(o.applied for o in outcomes)
         return Handled(
             Outcome.COMMAND,
             f"{applied} applied, {len(outcomes) - applied} refused ({verdict.how})",
             mail.message_id, incident.reference, 1,
         )  # fmt: skip
+
+    def _survey_answer(
+        self,
+        session: Session,
+        inbound: InboundMail,
+        mail: ParsedMail,
+        identity: MailIdentity,
+        now: datetime,
+        thread: Incident | None,
+    ) -> Handled | None:
+        """A client's score: a mail to one of the resolution notice's survey links, or a
+        reply to a resolved incident's notice that reads as a score ("4", "un 2: tardaron").
+        None: not an answer (a longer reply is the client writing again, and reopens)."""
+        secret = self._config.desk.token_secret()
+        linked = read_survey_address([*mail.to, *mail.cc], secret) if secret else None
+        reading = read_score(mail.clean_text)
+        if linked is not None:
+            incident = store.find_thread_incident(session, [linked[0]], [])
+            if incident is None:
+                return None
+            comment = reading.comment if reading is not None else mail.clean_text.strip()
+            answer, how = Score(linked[1], comment[:MAX_COMMENT]), "link"
+        else:
+            incident = thread
+            window = timedelta(days=self._config.satisfaction.answer_days)
+            if (
+                incident is None
+                or reading is None
+                or incident.status not in DONE_STATUSES
+                or incident.survey_sent_at is None
+                or now - store.aware_utc(incident.survey_sent_at) > window
+            ):
+                return None
+            answer, how = reading, "reply"
+        record_answer(
+            session, self._config, self._renderer, incident, answer,
+            sender=mail.from_address, how=how, message_id=mail.message_id, now=now,
+        )  # fmt: skip
+        reason = f"survey: score {answer.score}/5 ({how})"
+        session.add(self._message(mail, inbound, identity, now, "survey", reason, incident))
+        incident.updated_at = now
+        return Handled(Outcome.SURVEY, reason, mail.message_id, incident.reference)
 
     def _answer_commands(
         self,
@@ -508,7 +557,7 @@ class Pipeline:
         incident: Incident,
         member: StaffMember,
         outcomes: list[CommandOutcome],
-        refused: str,
+        refused: Said | None,
         now: datetime,
     ) -> None:
         language = member.language

@@ -173,9 +173,11 @@ def compose_notice(
     now: datetime,
     zone: tzinfo,
     reference: str | None = None,
+    reply_to: str | None = None,
 ) -> OutgoingMail:
     """A mail of our own to the business (digest, alert): automatic, not a reply (RFC 3834
-    ``auto-generated``), marked with our loop header so that its copy is recognised."""
+    ``auto-generated``), marked with our loop header so that its copy is recognised.
+    ``reply_to``: where a reply should go (a staff member's secret reply address)."""
     return _automatic_mail(
         rendered=rendered,
         subject=rendered.subject,
@@ -185,7 +187,7 @@ def compose_notice(
         recipients=recipients,
         tag=tag,
         auto_submitted="auto-generated",
-        thread_headers=[],
+        thread_headers=[f"Reply-To: {reply_to}"] if reply_to else [],
         reference=reference,
         language=language,
         now=now,

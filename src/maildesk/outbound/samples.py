@@ -75,6 +75,12 @@ def _digest(config: Config, language: str, now: datetime) -> dict[str, Any]:
             acknowledged_at=now - timedelta(days=days, hours=3) + timedelta(seconds=20),
             first_response_at=now - timedelta(days=days, hours=1),
             resolved_at=(now - timedelta(days=days - 1)) if status == "resolved" else None,
+            reopened=int(days % 7 == 3),
+            survey_sent_at=(now - timedelta(days=days - 1)) if status == "resolved" else None,
+            score=(5, 4, 2)[days % 3] if status == "resolved" and days % 2 else None,
+            answered_at=now - timedelta(days=days - 1, hours=-2)
+            if status == "resolved" and days % 2
+            else None,
         )
         for line, (days, due, status) in zip(
             lines * 4,
@@ -194,6 +200,7 @@ def _relay(config: Config, language: str, now: datetime) -> dict[str, Any]:
 def _commands(config: Config, language: str, now: datetime) -> dict[str, Any]:
     from maildesk.desk.answer import commands_context
     from maildesk.desk.commands import Outcome
+    from maildesk.desk.messages import said
 
     facts = sample_facts(config, now)
     incident = SimpleNamespace(
@@ -201,21 +208,53 @@ def _commands(config: Config, language: str, now: datetime) -> dict[str, Any]:
         kind=facts.kind, status="resolved", priority="P2", category="technical",
         resolution_due=facts.deadline,
     )  # fmt: skip
+    known = ", ".join(k.id for k in config.kinds)
     outcomes = [
-        Outcome("prioridad P2", True, "priority P2"),
-        Outcome("tipo averia", False, "unknown kind 'averia'"),
-        Outcome("resolver router cambiado", True, "status resolved"),
+        Outcome("prioridad P2", True, said("field", field="priority", value="P2")),
+        Outcome("tipo averia", False, said("unknown-kind", value="averia", known=known)),
+        Outcome("resolver router cambiado", True, said("resolved-notice", status="resolved")),
+        Outcome("tiempo 1h30", True, said("time", minutes=90)),
     ]
-    return commands_context(config, incident, outcomes, "", language)
+    return commands_context(config, incident, outcomes, None, language)
 
 
 def _staff_reply(config: Config, language: str, now: datetime) -> dict[str, Any]:
     from maildesk.desk.answer import reply_context
 
     facts = sample_facts(config, now)
-    incident = SimpleNamespace(reference=facts.reference, client_name=facts.client_name)
+    incident = SimpleNamespace(
+        reference=facts.reference, client_name=facts.client_name, subject=facts.subject
+    )
     text = "Mañana a las 10 pasa el técnico a cambiar el router. No hace falta que llame."
     return reply_context(config, incident, text, "Joan")
+
+
+def _sample_resolved_incident(config: Config, now: datetime) -> SimpleNamespace:
+    facts = sample_facts(config, now)
+    return SimpleNamespace(
+        reference=facts.reference, client_name=facts.client_name, subject=facts.subject,
+        client_address="bar.pepe@example.com", kind=facts.kind, language="es",
+        status="resolved", resolved_at=now,
+    )  # fmt: skip
+
+
+def _resolved(config: Config, language: str, now: datetime) -> dict[str, Any]:
+    from maildesk.desk.satisfaction import resolution_context
+
+    incident = _sample_resolved_incident(config, now)
+    incident.language = language
+    text = "Hemos cambiado el router; la línea vuelve a tener sincronismo a 600 Mb."
+    return resolution_context(config, incident, text, "Joan", config.satisfaction.survey)
+
+
+def _low_score(config: Config, language: str, now: datetime) -> dict[str, Any]:
+    from maildesk.desk.satisfaction import low_score_context
+    from maildesk.desk.survey import Score
+
+    incident = _sample_resolved_incident(config, now)
+    answer = Score(2, "Tardaron tres días y nadie me llamó.")
+    support = str(config.company.support_address)
+    return low_score_context(config, incident, answer, language, support)
 
 
 SAMPLES: dict[str, Callable[[Config, str, datetime], dict[str, Any]]] = {
@@ -229,6 +268,8 @@ SAMPLES: dict[str, Callable[[Config, str, datetime], dict[str, Any]]] = {
     "relay": _relay,
     "commands": _commands,
     "reply": _staff_reply,
+    "resolved": _resolved,
+    "low_score": _low_score,
 }
 
 

@@ -5,6 +5,7 @@ enforced by a unique row written with the outbox row."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
 from maildesk.db.store import Database
 from maildesk.db.tables import AlertSent, Incident
+from maildesk.desk.links import mailto, staff_reply_address
 from maildesk.outbound.compose import compose_notice, queued_row
 from maildesk.outbound.render import TemplateRenderer
 
@@ -45,14 +47,18 @@ def used_share(incident: Any, calendar: BusinessCalendar, now: datetime) -> floa
     return used / total
 
 
-def alert_recipients(config: Config, category: str) -> tuple[str, ...]:
+def named_addresses(config: Config, names: Sequence[str]) -> tuple[str, ...]:
+    """The addresses of "distributor", "technical_service", "billing_centre" (in order, once)."""
     addresses = {
         "distributor": config.company.distributor_address,
         "technical_service": config.routing.technical_service,
         "billing_centre": config.routing.billing_centre,
     }
-    chosen = config.escalation.notify.get(category, ("distributor",))
-    return tuple(dict.fromkeys(addresses[name] for name in chosen))
+    return tuple(dict.fromkeys(str(addresses[name]) for name in names))
+
+
+def alert_recipients(config: Config, category: str) -> tuple[str, ...]:
+    return named_addresses(config, config.escalation.notify.get(category, ("distributor",)))
 
 
 def check_escalations(
@@ -115,22 +121,32 @@ def _queue_alert(
             if incident is None or incident.status != "open":
                 return None
             recipients = alert_recipients(config, incident.category)
-            language = config.digest.language
-            outgoing = compose_notice(
-                rendered=renderer.render(
-                    "alert",
-                    language,
-                    alert_context(config, incident, threshold, now, language),
-                ),
-                sender_name=config.company.display_name,
-                sender_address=config.company.support_address,
-                recipients=recipients,
-                tag=f"alert-{incident.reference.lower()}-{threshold}",
-                language=language,
-                now=now,
-                zone=calendar.zone,
-                reference=incident.reference,
-            )
+            # One mail per person: a staff member's reply goes to his own secret address.
+            mails = []
+            for recipient in recipients:
+                member = config.desk.staff_member(recipient)
+                language = member.language if member is not None else config.digest.language
+                personal = staff_reply_address(config, recipient, incident.reference)
+                context = alert_context(config, incident, threshold, now, language)
+                context["reply_link"] = mailto(
+                    personal or str(config.company.support_address),
+                    f"Re: [{incident.reference}] {incident.subject}",
+                )
+                mails.append(
+                    compose_notice(
+                        rendered=renderer.render("alert", language, context),
+                        sender_name=config.company.display_name,
+                        sender_address=config.company.support_address,
+                        recipients=(recipient,),
+                        tag=f"alert-{incident.reference.lower()}-{threshold}",
+                        language=language,
+                        now=now,
+                        zone=calendar.zone,
+                        reference=incident.reference,
+                        reply_to=personal,
+                    )
+                )
+            outgoing = mails[0]
             for value in crossed:
                 session.add(
                     AlertSent(
@@ -140,7 +156,7 @@ def _queue_alert(
                         created_at=now,
                     )
                 )
-            session.add(queued_row(outgoing, "alert", now, incident))
+            session.add_all(queued_row(mail, "alert", now, incident) for mail in mails)
     except IntegrityError:
         return None  # another daemon queued it first
     log.info(
@@ -172,5 +188,8 @@ def alert_context(
         "priority": incident.priority,
         "deadline": incident.resolution_due,
         "created_at": incident.created_at,
+        "reply_link": mailto(
+            str(config.company.support_address), f"Re: [{incident.reference}] {incident.subject}"
+        ),
         "company": {"name": config.company.name, "support_address": config.company.support_address},
     }

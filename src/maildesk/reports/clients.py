@@ -1,5 +1,11 @@
 """``maildesk report clients``: per client and month, the incidents, the time logged, what
-it cost (hours at each person's rate, plus operator visits) and the kinds of incident."""
+it cost (hours at each person's rate, plus operator visits), the kinds of incident and how
+satisfied the client was.
+
+Satisfaction is that of the incidents opened in the month, as the incident count and the
+kinds are: the average of their clients' scores (1–5, the latest answer of each incident)
+and how many answered, whenever the answer came (a month's figure can still grow while its
+late incidents are resolved and rated)."""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maildesk.config import Config
-from maildesk.db.tables import Incident, TimeEntry
+from maildesk.db.tables import Incident, SurveyAnswer, TimeEntry
 
 
 @dataclass
@@ -26,6 +32,8 @@ class ClientMonth:
     visits: int = 0
     visit_cost: float = 0.0
     kinds: dict[str, int] = field(default_factory=dict)
+    satisfaction_average: float | None = None  # of the incidents opened in the month (unrounded)
+    satisfaction_answers: int = 0
 
     @property
     def total_cost(self) -> float:
@@ -42,7 +50,8 @@ def month_bounds(month: str, config: Config) -> tuple[datetime, datetime]:
 
 
 def client_months(session: Session, config: Config, month: str) -> list[ClientMonth]:
-    """Incidents opened in the month, and the time and visits logged in it, per client."""
+    """Incidents opened in the month (and their clients' scores), and the time and visits
+    logged in it, per client."""
     start, end = month_bounds(month, config)
     rows: dict[str, ClientMonth] = {}
     kinds: dict[str, Counter[str]] = defaultdict(Counter)
@@ -69,8 +78,18 @@ def client_months(session: Session, config: Config, month: str) -> list[ClientMo
         else:
             row.minutes += entry.minutes
             row.time_cost += entry.minutes / 60 * config.desk.hourly_cost_of(entry.actor)
+    scores: dict[str, list[int]] = defaultdict(list)
+    for address, score in session.execute(
+        select(Incident.client_address, SurveyAnswer.score)
+        .join(SurveyAnswer, SurveyAnswer.incident_id == Incident.id)
+        .where(Incident.created_at >= start, Incident.created_at < end)
+    ):
+        scores[address].append(score)
     for address, row in rows.items():
         row.kinds = dict(sorted(kinds[address].items()))
+        if scores[address]:
+            row.satisfaction_answers = len(scores[address])
+            row.satisfaction_average = sum(scores[address]) / len(scores[address])
         row.time_cost = round(row.time_cost, 2)
         row.visit_cost = round(row.visit_cost, 2)
     return sorted(rows.values(), key=lambda r: (-r.total_cost, r.client))
@@ -80,18 +99,27 @@ def _hours(minutes: int) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}"
 
 
+def _satisfaction(row: ClientMonth) -> str:
+    """``4.5 (2)``: the average score and how many answered; ``—`` without answers."""
+    if row.satisfaction_average is None:
+        return "—"
+    return f"{row.satisfaction_average:.1f} ({row.satisfaction_answers})"
+
+
 def format_clients(month: str, rows: list[ClientMonth]) -> str:
     if not rows:
         return f"{month}: no incidents and no time logged"
     width = max(len(r.client) for r in rows)
     lines = [
-        f"{'client':<{width}}  incidents   time   time €  visits  visits €   total €  kinds",
+        f"{'client':<{width}}  incidents   time   time €  visits  visits €   total €"
+        "  satisfaction  kinds",
     ]
     for r in rows:
         kinds = ", ".join(f"{k} {n}" for k, n in r.kinds.items()) or "—"
         lines.append(
             f"{r.client:<{width}}  {r.incidents:>9}  {_hours(r.minutes):>5}  {r.time_cost:>7.2f}"
-            f"  {r.visits:>6}  {r.visit_cost:>8.2f}  {r.total_cost:>8.2f}  {kinds}"
+            f"  {r.visits:>6}  {r.visit_cost:>8.2f}  {r.total_cost:>8.2f}"
+            f"  {_satisfaction(r):>12}  {kinds}"
         )
     total = sum(r.total_cost for r in rows)
     lines.append(f"{'total':<{width}}  {sum(r.incidents for r in rows):>9}  "
@@ -100,21 +128,34 @@ def format_clients(month: str, rows: list[ClientMonth]) -> str:
     return "\n".join(lines)
 
 
+def _json_row(row: ClientMonth) -> dict[str, object]:
+    average = row.satisfaction_average
+    return {
+        **asdict(row),
+        "satisfaction_average": None if average is None else round(average, 2),
+        "total_cost": row.total_cost,
+    }
+
+
 def clients_json(month: str, rows: list[ClientMonth]) -> str:
     return json.dumps(
-        {"month": month, "clients": [{**asdict(r), "total_cost": r.total_cost} for r in rows]},
+        {"month": month, "clients": [_json_row(r) for r in rows]},
         ensure_ascii=False,
     )
 
 
 def clients_csv(rows: list[ClientMonth]) -> str:
-    """For the accountant: one row per client, euros with a dot, minutes as a number."""
+    """For the accountant: one row per client, euros with a dot, minutes as a number; the
+    satisfaction columns last (the average to two decimals, empty without answers)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["client", "incidents", "minutes", "time_cost_eur", "visits",
-                     "visit_cost_eur", "total_cost_eur", "kinds"])  # fmt: skip
+                     "visit_cost_eur", "total_cost_eur", "kinds", "satisfaction_average",
+                     "satisfaction_answers"])  # fmt: skip
     for r in rows:
         writer.writerow([r.client, r.incidents, r.minutes, f"{r.time_cost:.2f}", r.visits,
                          f"{r.visit_cost:.2f}", f"{r.total_cost:.2f}",
-                         "; ".join(f"{k}={n}" for k, n in r.kinds.items())])  # fmt: skip
+                         "; ".join(f"{k}={n}" for k, n in r.kinds.items()),
+                         "" if r.satisfaction_average is None else f"{r.satisfaction_average:.2f}",
+                         r.satisfaction_answers])  # fmt: skip
     return out.getvalue()

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -23,8 +22,15 @@ from sqlalchemy.orm import Session
 from maildesk.businesstime import BusinessCalendar
 from maildesk.config import Config
 from maildesk.db.store import Database
-from maildesk.db.tables import DigestSent, FailingAddress, Handoff, Incident, Message
-from maildesk.desk.authentication import command_address
+from maildesk.db.tables import (
+    DigestSent,
+    FailingAddress,
+    Handoff,
+    Incident,
+    Message,
+    SurveyAnswer,
+)
+from maildesk.desk.links import mailto, staff_reply_address
 from maildesk.outbound.compose import compose_notice, queued_row
 from maildesk.outbound.render import RenderedMail, TemplateRenderer
 from maildesk.reports.levels import (
@@ -239,8 +245,17 @@ def handoff_records(session: Session, start: datetime, end: datetime) -> list[Ha
     ]
 
 
+# A client's own mail: not a staff member's command mail (applied: "command"; refused: a
+# "followup" whose reason says so), a team's answer, a bounce nor a survey answer.
+CLIENT_DISPOSITIONS = ("new_incident", "followup")
+REFUSED_COMMAND = "command refused"
+_CHUNK = 5000  # ids per IN (…): well under SQLite's limit on bound parameters
+
+
 def incident_records(session: Session, start: datetime, end: datetime) -> list[IncidentRecord]:
-    """Incidents opened or resolved in [start, end), or open at its end, for the levels."""
+    """Incidents opened or resolved in [start, end), open at its end, or whose satisfaction
+    survey was sent or answered in it, for the levels."""
+    answered_in_window = select(SurveyAnswer.incident_id).where(SurveyAnswer.answered_at >= start)
     rows = session.execute(
         select(
             Incident.id,
@@ -253,27 +268,52 @@ def incident_records(session: Session, start: datetime, end: datetime) -> list[I
             Incident.acknowledged_at,
             Incident.first_response_at,
             Incident.resolved_at,
+            Incident.reopened_count,
+            Incident.survey_sent_at,
         ).where(
             Incident.created_at < end,
             or_(
                 Incident.created_at >= start,
                 Incident.resolved_at >= start,
                 Incident.status.in_(OPEN_STATUSES),
+                Incident.survey_sent_at >= start,
+                Incident.id.in_(answered_in_window),
             ),
         )
     ).all()
     resolved_ids = [r.id for r in rows if r.resolved_at is not None]
     client_messages: dict[int, int] = {}
-    for chunk in range(0, len(resolved_ids), 5000):
-        ids = resolved_ids[chunk : chunk + 5000]
+    for chunk in range(0, len(resolved_ids), _CHUNK):
+        ids = resolved_ids[chunk : chunk + _CHUNK]
         client_messages.update(
             (incident_id, messages)
             for incident_id, messages in session.execute(
                 select(Message.incident_id, func.count())
-                .where(Message.incident_id.in_(ids), Message.direction == "in")
+                .join(Incident, Incident.id == Message.incident_id)
+                .where(
+                    Message.incident_id.in_(ids),
+                    Message.direction == "in",
+                    Message.disposition.in_(CLIENT_DISPOSITIONS),
+                    ~Message.reason.startswith(REFUSED_COMMAND),
+                    # up to its (latest) resolution: a "thank you" to a closed one is no
+                    # second contact; a mail that reopened it came before its resolution
+                    Message.received_at <= Incident.resolved_at,
+                )
                 .group_by(Message.incident_id)
             )
             if incident_id is not None  # a message without an incident is never counted
+        )
+    row_ids = [r.id for r in rows]
+    answers: dict[int, tuple[int, datetime]] = {}
+    for chunk in range(0, len(row_ids), _CHUNK):
+        ids = row_ids[chunk : chunk + _CHUNK]
+        answers.update(
+            (incident_id, (score, answered_at))
+            for incident_id, score, answered_at in session.execute(
+                select(
+                    SurveyAnswer.incident_id, SurveyAnswer.score, SurveyAnswer.answered_at
+                ).where(SurveyAnswer.incident_id.in_(ids))
+            )
         )
     return [
         IncidentRecord(
@@ -287,6 +327,10 @@ def incident_records(session: Session, start: datetime, end: datetime) -> list[I
             first_response_at=r.first_response_at,
             resolved_at=r.resolved_at,
             client_messages=client_messages.get(r.id, 1),
+            reopened=r.reopened_count or 0,
+            survey_sent_at=r.survey_sent_at,
+            score=answers[r.id][0] if r.id in answers else None,
+            answered_at=answers[r.id][1] if r.id in answers else None,
         )
         for r in rows
     ]
@@ -299,13 +343,10 @@ def digest_context(
     set), each line's link writes to that incident's secret reply address: a command sent
     through it is authenticated without any header (see ``desk.authentication``)."""
     support = str(config.company.support_address)
-    secret = config.desk.token_secret()
-    personal = recipient if recipient and secret and config.desk.staff_member(recipient) else None
 
     def reply_to(reference: str) -> str:
-        if personal is None or secret is None:
-            return support
-        return command_address(support, reference, personal, secret)
+        personal = staff_reply_address(config, recipient, reference) if recipient else None
+        return personal or support
 
     def kind_label(kind_id: str) -> str:
         return config.kind_label(kind_id, language)
@@ -327,7 +368,7 @@ def digest_context(
             "team": line.team,
             "handed_at": line.handed_at,
             "late": line.late,
-            "action": f"mailto:{reply_to(line.reference)}?subject={quote(subject)}",
+            "action": mailto(reply_to(line.reference), subject),
         }
 
     limit = config.digest.max_items
@@ -413,6 +454,13 @@ def _levels_context(levels: ServiceLevels, zone: tzinfo) -> dict[str, Any]:
         "resolved": levels.resolved,
         "resolved_in_time_percent": _percent(levels.resolved_in_time),
         "first_contact_percent": _percent(levels.first_contact_resolution),
+        "reopened_percent": _percent(levels.reopened),
+        "satisfaction_average": (
+            None if levels.satisfaction_average is None else round(levels.satisfaction_average, 1)
+        ),
+        "satisfaction_answers": levels.satisfaction_answers,
+        "low_scores": levels.low_scores,
+        "survey_answered_percent": _percent(levels.survey_answered),
         "backlog": levels.backlog_by_age,
         "by_category": levels.by_category,
     }

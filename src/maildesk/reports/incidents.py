@@ -69,6 +69,9 @@ _SENT_AS = {
     "handoff": "to the team",
     "relay": "team's answer relayed",
     "alert": "alert",
+    "resolved": "resolution notice",
+    "reply": "staff reply",
+    "command": "answer to commands",
 }
 
 
@@ -78,7 +81,11 @@ def _conversation(
     """Every mail of the incident in time order: the client's, ours, the team's."""
     entries: list[tuple[Any, int, dict[str, Any]]] = []
     for m in messages:
-        who = m.reason if m.disposition == "team_answer" else "client"
+        who = (
+            m.reason if m.disposition == "team_answer"
+            else "staff" if m.disposition == "command" or m.reason.startswith("command refused")
+            else "client"
+        )  # fmt: skip
         entries.append((m.received_at, 0, {
             "at": _local(m.received_at, zone), "who": who, "from": m.from_address,
             "what": m.disposition, "subject": m.subject,

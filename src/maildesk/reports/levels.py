@@ -8,7 +8,17 @@ Definitions (also in the README):
   incidents opened in the period that have one; those still without one are counted apart;
 - *resolved within deadline*: incidents resolved (or closed) in the period whose resolution
   came no later than their resolution deadline, over incidents resolved in the period;
-- *first-contact resolution*: incidents resolved in the period with a single client mail;
+- *first-contact resolution*: incidents resolved in the period with a single client mail
+  (the client's own mails up to the resolution: not the staff's command mails, the teams'
+  answers, bounces nor survey answers), over incidents resolved in the period;
+- *reopen rate*: incidents resolved in the period (their latest resolution) that had been
+  brought back at least once from resolved or closed (the client writing again, or a person
+  reopening it), over incidents resolved in the period; one reopened and not yet resolved
+  again has no resolution, and counts when it is resolved again;
+- *satisfaction*: the average of the scores (1–5) answered in the period, how many, and how
+  many were 1 or 2; the latest answer of an incident counts;
+- *surveys answered*: incidents whose resolution notice asked for a score in the period and
+  whose client answered it before the period's end, over those surveys;
 - *backlog by age*: incidents not resolved nor closed at the end of the period, by the
   calendar time since they arrived (< 1 day, 1–3 days, 3–7 days, > 7 days);
 - *volume*: incidents opened in the period by category, kind, weekday and hour (local time).
@@ -48,7 +58,11 @@ class IncidentRecord:
     acknowledged_at: datetime | None = None
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
-    client_messages: int = 1
+    client_messages: int = 1  # the client's own mails up to the resolution
+    reopened: int = 0  # times brought back after a resolution
+    survey_sent_at: datetime | None = None  # the resolution notice that asked for a score
+    score: int | None = None  # the client's latest answer (1–5) ...
+    answered_at: datetime | None = None  # ... and when it came
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +88,11 @@ class ServiceLevels:
     resolved: int
     resolved_in_time: Share
     first_contact_resolution: Share
+    reopened: Share  # of the incidents resolved, those reopened at least once
+    satisfaction_average: float | None  # of the scores answered in the period
+    satisfaction_answers: int
+    low_scores: int  # answers of 1 or 2
+    survey_answered: Share  # of the surveys sent in the period, those answered by its end
     backlog_by_age: dict[str, int]
     by_category: dict[str, int] = field(default_factory=dict)
     by_kind: dict[str, int] = field(default_factory=dict)
@@ -95,6 +114,16 @@ def median(values: Sequence[timedelta]) -> timedelta | None:
     return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
 
 
+def _answered(record: IncidentRecord, end: datetime) -> bool:
+    """Its survey was answered before ``end`` (an answer older than the survey was to an
+    earlier one, before the incident was reopened and resolved again)."""
+    return (
+        record.answered_at is not None
+        and record.survey_sent_at is not None
+        and record.survey_sent_at <= record.answered_at < end
+    )
+
+
 def service_levels(
     records: Iterable[IncidentRecord],
     start: datetime,
@@ -104,6 +133,7 @@ def service_levels(
     label: str = "",
 ) -> ServiceLevels:
     """The service levels of the period [start, end)."""
+    records = list(records)  # read more than once
     opened, resolved, backlog = [], [], Counter[str]()
     for record in records:
         if start <= record.created_at < end:
@@ -127,6 +157,14 @@ def service_levels(
         if r.first_response_at is not None
     ]
     local = [r.created_at.astimezone(zone) for r in opened]
+    scores = [
+        r.score
+        for r in records
+        if r.score is not None and r.answered_at is not None and start <= r.answered_at < end
+    ]
+    surveyed = [
+        r for r in records if r.survey_sent_at is not None and start <= r.survey_sent_at < end
+    ]
     return ServiceLevels(
         label=label,
         start=start,
@@ -143,6 +181,14 @@ def service_levels(
         ),
         first_contact_resolution=Share(
             sum(1 for r in resolved if r.client_messages <= 1), len(resolved)
+        ),
+        reopened=Share(sum(1 for r in resolved if r.reopened > 0), len(resolved)),
+        satisfaction_average=statistics.fmean(scores) if scores else None,
+        satisfaction_answers=len(scores),
+        low_scores=sum(1 for score in scores if score <= 2),
+        survey_answered=Share(
+            sum(1 for r in surveyed if _answered(r, end)),
+            len(surveyed),
         ),
         backlog_by_age={name: backlog.get(name, 0) for name, _ in BACKLOG_BUCKETS},
         by_category=dict(Counter(r.category for r in opened).most_common()),
@@ -181,6 +227,22 @@ def _counts(counts: Iterable[tuple[str, int]]) -> str:
     return text or f"{NO_DATA} (none)"
 
 
+def satisfaction_text(levels: ServiceLevels) -> str:
+    """``4.2 average of 12 answers (1 scored 1 or 2); 60.0 %  (12 of 20) of surveys
+    answered``, each half ``—`` with why when there is nothing to count."""
+    if levels.satisfaction_average is None:
+        scores = f"{NO_DATA} (no answers)"
+    else:
+        answers = levels.satisfaction_answers
+        scores = (
+            f"{levels.satisfaction_average:.1f} average of {answers} "
+            f"answer{'' if answers == 1 else 's'} ({levels.low_scores} scored 1 or 2)"
+        )
+    if levels.survey_answered.ratio is None:
+        return f"{scores}; {NO_DATA} (no surveys sent)"
+    return f"{scores}; {share_text(levels.survey_answered, '')} of surveys answered"
+
+
 def format_levels(levels: ServiceLevels, zone: tzinfo) -> str:
     """``maildesk report levels``: one figure a line, local time, units spelled out."""
     start, end = levels.start.astimezone(zone), levels.end.astimezone(zone)
@@ -206,6 +268,8 @@ def format_levels(levels: ServiceLevels, zone: tzinfo) -> str:
             "First-contact resolution",
             share_text(levels.first_contact_resolution, "none resolved"),
         ),
+        ("Reopened", share_text(levels.reopened, "none resolved")),
+        ("Satisfaction (1–5)", satisfaction_text(levels)),
         ("Open at the end, by age", _counts(levels.backlog_by_age.items())),
         ("Opened by category", _counts(sorted(levels.by_category.items()))),
         ("Opened by kind", _counts(sorted(levels.by_kind.items()))),
@@ -248,6 +312,15 @@ def levels_json(levels: ServiceLevels, zone: tzinfo) -> dict[str, object]:
         "resolved": levels.resolved,
         "resolved_in_time": share(levels.resolved_in_time),
         "first_contact_resolution": share(levels.first_contact_resolution),
+        "reopened": share(levels.reopened),
+        "satisfaction": {
+            "average": None
+            if levels.satisfaction_average is None
+            else round(levels.satisfaction_average, 2),
+            "answers": levels.satisfaction_answers,
+            "low_scores": levels.low_scores,
+            "surveys_answered": share(levels.survey_answered),
+        },
         "backlog_by_age": levels.backlog_by_age,
         "by_category": levels.by_category,
         "by_kind": levels.by_kind,
