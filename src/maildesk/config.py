@@ -463,7 +463,8 @@ class StaffMember(_Section):
     address: EmailStr
     name: str = ""
     language: Language = "es"
-    hourly_cost: float | None = Field(None, ge=0)  # € per hour; else desk.hourly_cost
+    role: str = ""  # a key of desk.role_costs ("tecnico", "administracion"…)
+    hourly_cost: float | None = Field(None, ge=0)  # € per hour; else the role's, else desk's
 
 
 class DeskConfig(_Section):
@@ -475,11 +476,26 @@ class DeskConfig(_Section):
     # the secret of the per-incident reply addresses (soporte+c-<ref>-<mac>@…)
     token_secret_env: str = ""
     hourly_cost: float = Field(0.0, ge=0)  # € per hour of time logged by anyone else
+    role_costs: dict[str, float] = Field(default_factory=dict)  # € per hour of each role
+
+    @model_validator(mode="after")
+    def _roles_known(self) -> DeskConfig:
+        for member in self.staff:
+            if member.role and member.role not in self.role_costs:
+                known = ", ".join(sorted(self.role_costs)) or "none defined"
+                raise ValueError(
+                    f"staff {member.address}: role {member.role!r} is not in desk.role_costs "
+                    f"({known})"
+                )
+        return self
 
     def hourly_cost_of(self, actor: str) -> float:
+        """The person's own hourly cost, else their role's, else ``hourly_cost``."""
         member = self.staff_member(actor)
         if member is not None and member.hourly_cost is not None:
             return member.hourly_cost
+        if member is not None and member.role:
+            return self.role_costs[member.role]
         return self.hourly_cost
 
     def staff_member(self, address: str) -> StaffMember | None:

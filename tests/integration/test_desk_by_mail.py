@@ -120,6 +120,11 @@ def test_an_authenticated_staff_reply_resolves_the_incident_and_is_answered(
         ("", "el correo no trae cabecera Authentication-Results"),
         ("mx.evil.test; dkim=pass header.d=maildesk.test", "de un servidor de confianza"),
         ("mx.maildesk.test; dkim=fail header.d=maildesk.test", "mx.maildesk.test no ha auten"),
+        # a forger signs with his own domain: a pass, but not for the staff member's
+        (
+            "mx.maildesk.test; dkim=pass header.d=evil.test; spf=pass smtp.mailfrom=evil.test",
+            "mx.maildesk.test no ha autenticado a distribuidor@maildesk.test",
+        ),
     ],
 )  # fmt: skip
 def test_an_unauthenticated_command_mail_changes_nothing_and_is_told_why(
@@ -205,3 +210,21 @@ def test_a_survey_reply_of_2_is_kept_and_the_distributor_reopens_from_the_alert(
     assert run_once(desk_config).outcomes == {"command": 1}
     reopened = incident(desk_config)
     assert (reopened.status, reopened.reopened_count) == ("open", 1)
+
+
+def test_commands_from_an_address_off_the_staff_list_are_an_ordinary_client_mail(
+    mail: MailStack, desk_config: Config
+) -> None:
+    raw = staff_mail(
+        "resolver\r\nprioridad P1\r\n", results="mx.maildesk.test; dkim=pass header.d=maildesk.test"
+    ).replace(STAFF.encode(), b"cliente1@clientes.test")
+    mail.append(SUPPORT, raw)
+
+    summary = run_once(desk_config)
+
+    assert summary.outcomes == {"followup": 1}
+    assert (incident(desk_config).status, incident(desk_config).priority) != ("resolved", "P1")
+    assert incident(desk_config).status == "open"
+    with Database(desk_config.database.url).session() as session:
+        actions = {e.action for e in session.scalars(select(IncidentEvent))}
+    assert not any(a.startswith("command") for a in actions)

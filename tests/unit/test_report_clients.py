@@ -119,3 +119,20 @@ def test_the_month_is_summed_per_client(
     assert (hotel["satisfaction_average"], hotel["satisfaction_answers"]) == (1.0, 1)
 
     assert main(["--config", path, "report", "clients", "--month", "2026-13"]) == 2
+
+
+def test_an_hourly_cost_is_the_persons_else_the_roles_else_the_desks(tmp_path: Path) -> None:
+    from maildesk.config import ConfigError
+
+    desk = (
+        "\n[desk]\nhourly_cost = 30.0\nrole_costs = { tecnico = 40.0 }\n"
+        f'staff = [{{ address = "{JEFE}", hourly_cost = 60.0, role = "tecnico" }}, '
+        f'{{ address = "{TECNICO}", role = "tecnico" }}]\n'
+    )
+    config = load_config(write_offline_config(tmp_path, extra=desk))
+    assert config.desk.hourly_cost_of(JEFE) == 60.0
+    assert config.desk.hourly_cost_of(TECNICO.upper()) == 40.0
+    assert config.desk.hourly_cost_of("otro@telefonia-ruiz.es") == 30.0
+    unknown = desk.replace('role = "tecnico" }]', 'role = "comercial" }]')
+    with pytest.raises(ConfigError, match=r"role 'comercial' is not in desk\.role_costs"):
+        load_config(write_offline_config(tmp_path, extra=unknown))

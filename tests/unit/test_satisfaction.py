@@ -145,6 +145,12 @@ def test_a_low_score_by_reply_is_kept_and_alerts_the_distributor(config: Config)
     secret_address = command_address(SUPPORT, "MD-2026-000001", BOSS, SECRET.encode())
     assert message["Reply-To"] == secret_address
     assert "Tardaron tres días." in message.get_body(("plain",)).get_content()
+    # and 'incidents show' says it
+    from maildesk.reports.incidents import incident_detail
+
+    detail = incident_detail(Database(config.database.url), config, "MD-2026-000001")
+    assert detail is not None and detail["satisfaction"]["score"] == 2
+    assert detail["satisfaction"]["comment"] == "Tardaron tres días."
 
 
 def test_a_good_score_alerts_nobody_and_a_later_one_replaces_it(config: Config) -> None:

@@ -22,6 +22,8 @@ from maildesk.db.tables import (
     Message,
     OutboxItem,
     QuarantinedMail,
+    SurveyAnswer,
+    TimeEntry,
 )
 
 
@@ -132,6 +134,23 @@ def incident_detail(database: Database, config: Config, reference: str) -> dict[
             }
             for m in messages
         ]
+        answer = session.scalar(select(SurveyAnswer).where(SurveyAnswer.incident_id == incident.id))
+        detail["reopened"] = incident.reopened_count
+        detail["survey_sent_at"] = _local(incident.survey_sent_at, zone)
+        detail["satisfaction"] = (
+            {"score": answer.score, "comment": answer.comment, "how": answer.how,
+             "answered_at": _local(answer.answered_at, zone), "sender": answer.sender}
+            if answer is not None
+            else None
+        )  # fmt: skip
+        time_entries = session.scalars(
+            select(TimeEntry).where(TimeEntry.incident_id == incident.id).order_by(TimeEntry.id)
+        ).all()
+        detail["time"] = [
+            {"at": _local(t.at, zone), "actor": t.actor, "kind": t.kind, "minutes": t.minutes,
+             "cost": t.cost_cents / 100}
+            for t in time_entries
+        ]  # fmt: skip
         failing = session.get(FailingAddress, incident.client_address.lower())
         detail["client_failing"] = (
             {
@@ -279,6 +298,28 @@ def print_incident_detail(detail: dict[str, Any], console: Console | None = None
         console.print(f"  {key:19} {detail[key]}")
     for key, reason in detail["reasons"].items():
         console.print(f"  why {key:15} {reason}")
+    if detail.get("reopened"):
+        console.print(f"  {'reopened':19} {detail['reopened']}×")
+    score = detail.get("satisfaction")
+    if score:
+        comment = f" — {score['comment'][:120]}" if score["comment"] else ""
+        console.print(
+            f"  {'satisfaction':19} {score['score']}/5 ({score['how']}, {score['answered_at']})"
+            f"{comment}"
+        )
+    elif detail.get("survey_sent_at"):
+        console.print(f"  {'satisfaction':19} asked {detail['survey_sent_at']}, no answer yet")
+    if detail.get("time"):
+        minutes = sum(t["minutes"] for t in detail["time"])
+        visits = [t for t in detail["time"] if t["kind"] == "visit"]
+        console.print(
+            f"  {'time logged':19} {minutes // 60}h{minutes % 60:02d}"
+            + (
+                f"; {len(visits)} visit(s), {sum(v['cost'] for v in visits):.2f} €"
+                if visits
+                else ""
+            )
+        )
     failing = detail.get("client_failing")
     if failing:
         console.print(
