@@ -260,3 +260,28 @@ def test_an_escalation_alert_gives_each_staff_member_his_own_reply_address(
     team = mails[config.routing.technical_service]
     assert team["Reply-To"] is None  # not staff: no secret address leaves the business
     assert secret_address not in team.as_string()
+
+
+def test_a_teams_short_answer_on_a_resolved_incident_is_no_score(tmp_path: Path) -> None:
+    path = write_offline_config(tmp_path, handoff=True)
+    config = load_config(path)
+    raw = client_mail(CLIENT, "Sin ADSL", "No tenemos ADSL desde ayer.", name="Ana").as_bytes()
+    deliver(config, raw, NOW)
+    parts = build_parts(config, FrozenClock(NOW))
+    from maildesk.outbound.handoff import handoff_pending
+
+    handoff_pending(parts.database, config, parts.renderer, NOW)
+    [forward] = outbox(config, "handoff")
+    with Database(config.database.url).session() as session:
+        incident = session.scalars(select(Incident)).one()
+        apply_commands(
+            session, config, build_calendar(config.schedule), incident,
+            parse_commands("resolver listo").commands, actor="cli", how="", now=NOW,
+            renderer=parts.renderer,
+        )  # fmt: skip
+    team = config.routing.technical_service
+    answer = client_reply("5. Solucionado en central.", forward.message_id, sender=team)
+    handled = deliver(config, answer, NOW + timedelta(hours=1))
+    assert handled.outcome == "team_answer"
+    with Database(config.database.url).session() as session:
+        assert session.scalars(select(SurveyAnswer)).first() is None

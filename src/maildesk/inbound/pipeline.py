@@ -538,8 +538,12 @@ class Pipeline:
                 or incident.status not in DONE_STATUSES
                 or incident.survey_sent_at is None
                 or now - store.aware_utc(incident.survey_sent_at) > window
+                or self._config.desk.staff_member(mail.from_address) is not None
             ):
                 return None
+            thread_ids = (*mail.in_reply_to, *mail.references)
+            if store.answered_handoff(session, incident, mail.from_address, thread_ids):
+                return None  # the team writing "5. Solucionado" is no client's score
             answer, how = reading, "reply"
         record_answer(
             session, self._config, self._renderer, incident, answer,
