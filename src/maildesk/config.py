@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from maildesk.secretfile import readable_by_others
+
 CONFIG_ENV = "MAILDESK_CONFIG"
 DEFAULT_CONFIG = Path("maildesk.toml")
 PACKAGE = Path(__file__).resolve().parent  # the default templates and model live in it
@@ -110,12 +112,9 @@ class OAuth2Config(_Section):
             return value
         if self.client_secret_file is not None:
             try:
-                mode = self.client_secret_file.stat().st_mode
-                if mode & 0o077:
-                    raise ConfigError(
-                        f"{self.client_secret_file} is readable by others "
-                        f"(mode {mode & 0o777:o}): chmod 600 it"
-                    )
+                problem = readable_by_others(self.client_secret_file)
+                if problem:
+                    raise ConfigError(problem)
                 return self.client_secret_file.read_text(encoding="utf-8").strip()
             except OSError as exc:
                 raise ConfigError(f"oauth2.client_secret_file: {exc}") from None

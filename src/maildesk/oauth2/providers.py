@@ -14,6 +14,7 @@ from maildesk.oauth2.tokens import (
     ServiceAccountGrant,
     TokenSource,
 )
+from maildesk.secretfile import readable_by_others
 
 if TYPE_CHECKING:  # the sender process builds its token source without pydantic
     from maildesk.config import OAuth2Config
@@ -87,8 +88,9 @@ def _service_account(config: OAuth2Config, subject: str) -> dict[str, Any]:
     path = config.service_account_file
     assert path is not None  # the configuration requires it for this grant
     try:
-        if path.stat().st_mode & 0o077:
-            raise ConfigError(f"{path} is readable by others: chmod 600 it")
+        problem = readable_by_others(path)
+        if problem:
+            raise ConfigError(problem)
         key = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"oauth2.service_account_file: {exc}") from None

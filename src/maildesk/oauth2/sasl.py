@@ -11,8 +11,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 
 MECHANISMS = ("OAUTHBEARER", "XOAUTH2")  # preferred first: the standard one
+
+# What providers answer, over IMAP or SMTP, when they no longer take passwords (Microsoft
+# 365's BasicAuthBlocked and 5.7.139, outlook.com, Google's application-specific password and
+# web login): the refusal then names the OAuth2 settings to use instead.
+BASIC_AUTH_OFF = re.compile(
+    r"basic ?auth|BasicAuthBlocked|5\.7\.139|application-specific password|web login required",
+    re.IGNORECASE,
+)
 
 
 def xoauth2(user: str, token: str) -> bytes:

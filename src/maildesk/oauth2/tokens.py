@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from maildesk.clock import Clock
+from maildesk.secretfile import readable_by_others
 
 log = logging.getLogger("maildesk.oauth2")
 
@@ -154,17 +155,14 @@ class RefreshTokenFile:
 
     def read(self) -> str:
         try:
-            mode = self.path.stat().st_mode
+            problem = readable_by_others(self.path)
         except FileNotFoundError:
             raise OAuth2Error(
                 f"no refresh token at {self.path}: run 'maildesk auth login' once",
                 grant_lost=True,
             ) from None
-        if mode & 0o077:
-            raise OAuth2Error(
-                f"{self.path} is readable by others (mode {mode & 0o777:o}); "
-                f"run: chmod 600 {self.path}"
-            )
+        if problem:
+            raise OAuth2Error(problem)
         token = self.path.read_text(encoding="utf-8").strip()
         if not token:
             raise OAuth2Error(f"{self.path} is empty: run 'maildesk auth login'", grant_lost=True)

@@ -12,7 +12,6 @@ import asyncio
 import base64
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,7 +37,6 @@ log = logging.getLogger("maildesk.outbox")
 
 # What providers answer when they no longer take passwords for SMTP AUTH (Microsoft 365:
 # "5.7.139 Authentication unsuccessful, basic authentication is disabled").
-_BASIC_AUTH_OFF = re.compile(r"basic ?auth|5\.7\.139|application-specific password", re.I)
 
 
 class TransientSendError(Exception):
@@ -68,6 +66,15 @@ async def smtp_connect(
     config: SmtpConfig, password: str, tokens: TokenSource | None = None
 ) -> aiosmtplib.SMTP:
     """A connected, greeted and (when configured) authenticated SMTP client."""
+    client, _ = await smtp_session(config, password, tokens)
+    return client
+
+
+async def smtp_session(
+    config: SmtpConfig, password: str, tokens: TokenSource | None = None
+) -> tuple[aiosmtplib.SMTP, str]:
+    """``smtp_connect``, also saying how it signed in: the OAuth2 mechanism, "PASSWORD" or
+    "no sign-in" (``maildesk check`` shows it)."""
     client = aiosmtplib.SMTP(
         hostname=config.host,
         port=config.port,
@@ -77,11 +84,13 @@ async def smtp_connect(
     )
     await client.connect()
     await client.ehlo()
+    how = "no sign-in"
     if tokens is not None:
-        await sign_in_oauth2(client, config, tokens)
+        how = await sign_in_oauth2(client, config, tokens)
     elif config.username:
         await client.login(config.username, password)
-    return client
+        how = "PASSWORD"
+    return client, how
 
 
 async def sign_in_oauth2(client: aiosmtplib.SMTP, config: SmtpConfig, tokens: TokenSource) -> str:
@@ -186,7 +195,7 @@ class AiosmtplibSession:
             # Wrong credentials fail every mail alike: the server's matter, not the mails'.
             await self._drop()
             what = "the [oauth2] settings" if self._tokens else "smtp.username and the password"
-            if not self._tokens and _BASIC_AUTH_OFF.search(exc.message):
+            if not self._tokens and sasl.BASIC_AUTH_OFF.search(exc.message):
                 what = (
                     'smtp.auth = "oauth2" and an [oauth2] section: this server takes no passwords'
                 )

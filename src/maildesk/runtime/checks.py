@@ -77,15 +77,13 @@ def check_imap(config: Config, tokens: TokenSource | None = None) -> CheckResult
 
 
 async def _smtp(config: Config, tokens: TokenSource | None) -> str:
-    from maildesk.outbound.outbox import sign_in_oauth2, smtp_connect
+    from maildesk.outbound.outbox import smtp_session
 
     cfg = config.smtp
-    if cfg.auth == "oauth2" and tokens is not None:
-        client = await smtp_connect(cfg.model_copy(update={"username": ""}), "")
-        mechanism = await sign_in_oauth2(client, cfg, tokens)
-    else:
-        client = await smtp_connect(cfg, cfg.resolve_password())
-        mechanism = "PASSWORD" if cfg.username else "no sign-in"
+    oauth2 = cfg.auth == "oauth2" and tokens is not None
+    client, mechanism = await smtp_session(
+        cfg, "" if oauth2 else cfg.resolve_password(), tokens if oauth2 else None
+    )
     try:
         code, _ = await client.noop()
         answer = f"{mechanism}, NOOP {code}"

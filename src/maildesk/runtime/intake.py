@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import socket
 import ssl
 import threading
@@ -268,19 +267,11 @@ class ImapMailbox:
         return False
 
 
-# What providers answer when they no longer take passwords (Microsoft 365, outlook.com,
-# Google): the one-line explanation then names the settings to use instead.
-_BASIC_AUTH_OFF = re.compile(
-    r"basic ?auth|BasicAuthBlocked|application-specific password|web login required",
-    re.IGNORECASE,
-)
-
-
 def password_login(client: IMAPClient, config: ImapConfig, password: str) -> None:
     try:
         client.login(config.username, password)
     except LoginError as exc:
-        if _BASIC_AUTH_OFF.search(str(exc)):
+        if sasl.BASIC_AUTH_OFF.search(str(exc)):
             raise LoginError(
                 f"{config.host} no longer takes a password ({exc}): set imap.auth = "
                 '"oauth2" and an [oauth2] section (README: Microsoft 365 / Google Workspace)'
