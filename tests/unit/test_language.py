@@ -285,3 +285,34 @@ def test_the_compact_language_model_is_cached_and_remade_when_damaged(
     again = language._compact_arrays(("de", "en", "es"))
     assert np.array_equal(np.asarray(again["ptc"]), np.asarray(first["ptc"]))
     assert (folder / "ptc.npy").stat().st_size > 100
+
+
+def test_the_restricted_ranking_is_the_wide_one_renormalised() -> None:
+    """One walk over the text serves both rankings: the softmax of per-language scores,
+    restricted, equals the renormalised wide probabilities (checked against the model
+    restricted for real, on mails of every kind in the corpora)."""
+    from pathlib import Path
+
+    from maildesk.inbound.language import RECOGNISED, _identifier, _restricted
+
+    supported = ("ca", "en", "es")
+    wide_model = _identifier(tuple(sorted(set(supported) | set(RECOGNISED))))
+    narrow_model = _identifier(supported)
+    root = Path(__file__).resolve().parents[2]
+    samples = [
+        p.read_text("utf-8", "replace")[:2000]
+        for p in sorted((root / "tests" / "corpus" / "odd").rglob("*.eml"))[:60]
+    ]
+    samples += ["Bon dia, la factura d'aquest mes no és correcta.", "Guten Tag, die Rechnung"]
+    compared = 0
+    for sample in samples:
+        wide = dict(wide_model.rank(sample))
+        derived = _restricted(wide, supported)
+        if derived is None:
+            continue
+        real = dict(narrow_model.rank(sample))
+        assert set(derived) == set(real)
+        for language in supported:
+            assert abs(derived[language] - real[language]) < 1e-4, (sample[:80], language)
+        compared += 1
+    assert compared >= 40

@@ -103,7 +103,9 @@ def detect_language(
     if foreign not in supported and wide[foreign] >= FOREIGN_CONFIDENCE:
         return LanguageGuess(default, float(wide[foreign]), "unsupported", foreign)
     # Among our own languages: the model restricted to them, and the es/ca markers.
-    scores = dict(_identifier(tuple(sorted(set(supported)))).rank(sample))
+    scores = _restricted(wide, supported) or dict(
+        _identifier(tuple(sorted(set(supported)))).rank(sample)
+    )
     best_model = max(scores, key=scores.__getitem__)
     reason = "model"
     if "es" in scores and "ca" in scores:
@@ -115,6 +117,21 @@ def detect_language(
     if confidence < MIN_CONFIDENCE:
         return LanguageGuess(default, float(scores.get(default, 0.0)), "low-confidence")
     return LanguageGuess(language, confidence, reason, language)
+
+
+def _restricted(wide: dict[str, float], languages: Sequence[str]) -> dict[str, float] | None:
+    """The model's probabilities restricted to ``languages``, from the wider ranking.
+
+    Naive Bayes scores each language on its own and the probabilities are a softmax of
+    those scores, so restricting the model to some languages gives the same probabilities
+    renormalised over them: no second walk over the text. None when those languages hold
+    too little of the probability for that to be exact in float32 (then the caller asks
+    the restricted model itself)."""
+    kept = {language: wide.get(language, 0.0) for language in languages}
+    total = sum(kept.values())
+    if total < 1e-6:
+        return None
+    return {language: value / total for language, value in kept.items()}
 
 
 # Chinese, Japanese and Korean, told by their script (Latin-script models cannot).

@@ -522,6 +522,8 @@ class Pipeline:
         None: not an answer (a longer reply is the client writing again, and reopens)."""
         secret = self._config.desk.token_secret()
         linked = read_survey_address([*mail.to, *mail.cc], secret) if secret else None
+        if linked is None and (thread is None or thread.survey_sent_at is None):
+            return None  # most mail: no survey asked, none answered
         reading = read_score(mail.clean_text)
         if linked is not None:
             incident = store.find_thread_incident(session, [linked[0]], [])
