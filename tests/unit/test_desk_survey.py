@@ -29,6 +29,15 @@ SECRET = b"s3cret-for-tests"
         ("1 mal servicio", 1, "mal servicio"),
         ("Hola Marta,\n\n2\nLa línea sigue fallando", 2, "La línea sigue fallando"),
         ("3\n\n> El 2 dic. 2026, Soporte escribió:\n> ¿Cómo valora…? 1 2 3 4 5", 3, ""),
+        ("Le doy un 3", 3, ""),
+        ("Te pongo un 5!", 5, ""),
+        ("Us poso un 4", 4, ""),
+        ("Li dono un 2: lent", 2, "lent"),
+        ("I'd give it a 2, slow", 2, "slow"),
+        ("4 ⭐", 4, ""),
+        ("⭐⭐⭐⭐⭐", 5, ""),
+        ("5\n\nEnviado desde mi iPhone", 5, ""),  # the phone's line is no comment
+        ("4\nSent from my Android", 4, ""),
     ],
 )
 def test_what_reads_as_a_score(text: str, score: int, comment: str) -> None:
@@ -46,6 +55,7 @@ def test_what_reads_as_a_score(text: str, score: int, comment: str) -> None:
         "6/10",
         "Buenos días, el router sigue sin ir",
         "La fibra vuelve a caerse. 5 cortes hoy.",
+        "Le doy las gracias, 5 minutos después volvió a caer",
         "",
         "> 5",  # only in the quoted notice
         "4\n" + "la avería ha vuelto y el técnico no vino " * 10,  # a long complaint reopens

@@ -28,11 +28,16 @@ _WORDS = {
     "cuatro": 4, "quatre": 4, "four": 4,
     "cinco": 5, "cinc": 5, "five": 5,
 }  # fmt: skip
-_LEAD = r"(?:(?:mi|la meva|my)\s+)?(?:nota|puntuacion|puntuacio|valoracion|valoracio|score|rating)"
+_LEAD = (
+    r"(?:(?:mi|la meva|my)\s+)?(?:nota|puntuacion|puntuacio|valoracion|valoracio|score|rating)"
+    # "le doy un 3", "te pongo un 5", "us poso un 4", "li dono un 2", "I'd give it a 4"
+    r"|(?:(?:le|te|les|os|us|li|et|vos)\s+)?(?:doy|pongo|daria|pondria|poso|dono|posaria|donaria)"
+    r"|(?:i\s*(?:'d|would)?\s+)?(?:give|rate)(?:\s+(?:it|you|this))?"
+)
 # "4", "4/5", "un 4", "nota: 4", "4 de 5", "4 estrellas", "4 - muy bien", "5. Gracias"
 _SCORE_LINE = re.compile(
-    rf"^(?:{_LEAD}\s*[:=]?\s*)?(?:(?:un|una|a)\s+)?(?P<score>[1-5])"
-    r"(?:\s*(?:/\s*5|de\s+5|sobre\s+5|out\s+of\s+5|estrellas?|estrelles?|stars?|punts?|puntos?))?"
+    rf"^(?:(?:{_LEAD})\s*[:=]?\s*)?(?:(?:un|una|a)\s+)?(?P<score>[1-5])"
+    r"(?:\s*(?:/\s*5|de\s+5|sobre\s+5|out\s+of\s+5|estrellas?|estrelles?|stars?|punts?|puntos?|[★⭐]+))?"
     r"\s*(?:$|[.,;:!)\-–—]+\s*(?P<rest>.*)$|\s(?P<word_rest>(?P<word>[a-z]+)\b.*)$)"
 )
 # words that may follow a bare score ("5 gracias", "1 mal servicio"); anything else after a
@@ -82,7 +87,12 @@ _GREETING = re.compile(
     r"^(?:hola|buenas|buenos dias|buenas tardes|bon dia|bona tarda|hello|hi|dear|estimad[oa]s?|"
     r"benvolgud[ae]s?)\b[^.!?]{0,40}$"
 )
-_STARS = re.compile(r"^(?P<stars>★{1,5})\s*(?P<rest>.*)$")
+_STARS = re.compile(r"^(?P<stars>(?:★|⭐\ufe0f?){1,5})\s*(?P<rest>.*)$")
+# what phones add below a one-tap answer: not the client's comment
+_SENT_FROM = re.compile(
+    r"^(?:enviado desde|enviat des de|sent from|envoye de|obtener outlook|get outlook)\b",
+    re.IGNORECASE,
+)
 MAX_COMMENT = 1000
 # An answer says little besides its score; a longer text is a person writing about the
 # matter again (a follow-up that reopens), even if it starts with a digit.
@@ -143,12 +153,14 @@ def read_score(text: str) -> Score | None:
     elif first.strip(".!") in _WORDS:
         score, rest = _WORDS[first.strip(".!")], ""
     elif (stars := _STARS.match(lines[0])) is not None:
-        score, rest = len(stars.group("stars")), stars.group("rest")
+        score = len(stars.group("stars").replace("\ufe0f", ""))
+        rest = stars.group("rest")
     else:
         return None
     # the rest of the first line as written (accents kept), then the other lines
     kept = lines[0][len(lines[0]) - len(rest) :] if rest else ""
-    comment = "\n".join(part for part in (kept, *lines[1:]) if part).strip()
+    others = [line for line in lines[1:] if not _SENT_FROM.match(_fold_in_place(line))]
+    comment = "\n".join(part for part in (kept, *others) if part).strip()
     if len(comment.split()) > MAX_ANSWER_WORDS:
         return None
     return Score(score, comment[:MAX_COMMENT])
