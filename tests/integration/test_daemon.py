@@ -82,13 +82,23 @@ def test_daemon_acknowledges_pushed_mail_and_stops_cleanly_on_sigterm(
             mail_from=sender,
         )
     # Pushed by IDLE: the acknowledgements arrive without any polling interval passing
-    # (the configured poll interval is far longer than this wait).
+    # (the IDLE renewal, the only other wake-up, is far longer than this wait).
     assert stack_config.imap.idle_renew_seconds > 60
     try:
-        mail.wait_for_messages("cliente1@clientes.test", 1, timeout=10)
-        mail.wait_for_messages("cliente2@clientes.test", 1, timeout=10)
+        mail.wait_for_messages("cliente1@clientes.test", 1, timeout=20)
+        mail.wait_for_messages("cliente2@clientes.test", 1, timeout=20)
     except TimeoutError as exc:
-        raise AssertionError(f"{exc}\n--- daemon log ---\n{log_text(tmp_path)}") from exc
+        # Which side was late: Postfix's queue, Dovecot's delivery, or the daemon's IDLE.
+        try:
+            mail.wait_until_delivered(timeout=1)
+            queue = "Postfix's queue is empty"
+        except TimeoutError as late:
+            queue = str(late)
+        where = (
+            f"{queue}; support INBOX {mail.message_count(SUPPORT)}, "
+            f"Processed {mail.message_count(SUPPORT, 'Processed')}"
+        )
+        raise AssertionError(f"{exc}\n{where}\n--- daemon log ---\n{log_text(tmp_path)}") from exc
 
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
