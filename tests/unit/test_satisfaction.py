@@ -285,3 +285,27 @@ def test_a_teams_short_answer_on_a_resolved_incident_is_no_score(tmp_path: Path)
     assert handled.outcome == "team_answer"
     with Database(config.database.url).session() as session:
         assert session.scalars(select(SurveyAnswer)).first() is None
+
+
+def test_no_resolution_notice_goes_to_an_address_that_bounced_for_good(config: Config) -> None:
+    from maildesk.db.store import mark_failing
+
+    raw = client_mail(CLIENT, "Sin ADSL", "No tenemos ADSL desde ayer.", name="Ana").as_bytes()
+    deliver(config, raw, NOW)
+    parts = build_parts(config, FrozenClock(NOW))
+    with Database(config.database.url).session() as session:
+        incident = session.scalars(select(Incident)).one()
+        mark_failing(session, CLIENT, "bounce", "550 5.1.1 no such user", incident, NOW,
+                     NOW + timedelta(days=7))  # fmt: skip
+    with Database(config.database.url).session() as session:
+        incident = session.scalars(select(Incident)).one()
+        [outcome] = apply_commands(
+            session, config, build_calendar(config.schedule), incident,
+            parse_commands("resolver cambiado").commands, actor=BOSS, how="token", now=NOW,
+            renderer=parts.renderer,
+        )  # fmt: skip
+        assert outcome.applied and outcome.said.code == "status"  # resolved, not told
+        notes = [e.detail for e in incident.events if e.action == "no-reply"]
+        assert any("resolved not sent" in n and "failing (bounce)" in n for n in notes)
+    assert outbox(config, "resolved") == []
+    assert the_incident(config).survey_sent_at is None

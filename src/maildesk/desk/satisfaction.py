@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from maildesk.config import Config
 from maildesk.db.lifecycle import record_event
-from maildesk.db.tables import Incident, SurveyAnswer
+from maildesk.db.store import aware_utc
+from maildesk.db.tables import FailingAddress, Incident, SurveyAnswer
 from maildesk.desk.links import mailto, staff_reply_address
 from maildesk.desk.messages import STATUS_LABELS
 from maildesk.desk.survey import Score, survey_address
@@ -77,9 +78,19 @@ def send_resolution_notice(
     now: datetime,
 ) -> bool:
     """Queue the resolution notice (and survey, when configured) to the client; False when
-    notices are off or the client's address cannot carry it (the reason is on the incident)."""
+    notices are off, the client's address is failing (bounced for good) or cannot carry it
+    (the reason is on the incident)."""
     settings = config.satisfaction
     if not settings.resolution_notice:
+        return False
+    failing = session.get(FailingAddress, incident.client_address.lower())
+    if failing is not None and aware_utc(failing.until) > now:
+        # It bounced for good: the notice would only bounce again.
+        record_event(
+            session, incident, now, "maildesk", "no-reply",
+            f"resolved not sent: {incident.client_address} failing ({failing.source}) until "
+            f"{aware_utc(failing.until):%Y-%m-%d %H:%M} UTC",
+        )  # fmt: skip
         return False
     context = resolution_context(config, incident, text, staff_name, settings.survey)
     if not send_to_client(session, config, renderer, incident, "resolved", context, now):
