@@ -22,13 +22,13 @@ from maildesk.config import Config
 from maildesk.db.lifecycle import record_event
 from maildesk.db.store import aware_utc
 from maildesk.db.tables import FailingAddress, Incident, SurveyAnswer
-from maildesk.desk.links import mailto, staff_reply_address
+from maildesk.desk.links import mailto
 from maildesk.desk.messages import STATUS_LABELS
 from maildesk.desk.survey import Score, survey_address
-from maildesk.outbound.compose import compose_notice, queued_row
+from maildesk.outbound.compose import queued_row
 from maildesk.outbound.handoff import send_to_client
 from maildesk.outbound.render import TemplateError, TemplateRenderer
-from maildesk.reports.alerts import named_addresses
+from maildesk.reports.alerts import named_addresses, personal_notice
 
 log = logging.getLogger("maildesk.satisfaction")
 
@@ -164,29 +164,17 @@ def queue_low_score_alert(
 ) -> list[str]:
     """One alert to each person of ``satisfaction.notify``, in their language, with their
     own reply address; returns who it was queued for."""
+
+    def context(language: str, reply: str) -> dict[str, Any]:
+        return low_score_context(config, incident, answer, language, reply)
+
     queued = []
     for recipient in named_addresses(config, config.satisfaction.notify):
-        member = config.desk.staff_member(recipient)
-        language = member.language if member is not None else config.digest.language
-        personal = staff_reply_address(config, recipient, incident.reference)
-        reply_address = personal or str(config.company.support_address)
         try:
-            outgoing = compose_notice(
-                rendered=renderer.render(
-                    "low_score",
-                    language,
-                    low_score_context(config, incident, answer, language, reply_address),
-                ),
-                sender_name=config.company.display_name,
-                sender_address=config.company.support_address,
-                recipients=(recipient,),
-                tag=f"score-{incident.reference.lower()}",
-                language=language,
-                now=now,
-                zone=config.schedule.zone,
-                reference=incident.reference,
-                reply_to=personal,
-            )
+            outgoing = personal_notice(
+                config, renderer, incident, recipient, "low_score", context,
+                f"score-{incident.reference.lower()}", now,
+            )  # fmt: skip
         except TemplateError as exc:
             record_event(session, incident, now, "maildesk", "no-alert", f"low score: {exc}")
             log.error(

@@ -5,7 +5,7 @@ enforced by a unique row written with the outbox row."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +18,7 @@ from maildesk.config import Config
 from maildesk.db.store import Database
 from maildesk.db.tables import AlertSent, Incident
 from maildesk.desk.links import mailto, staff_reply_address
-from maildesk.outbound.compose import compose_notice, queued_row
+from maildesk.outbound.compose import OutgoingMail, compose_notice, queued_row
 from maildesk.outbound.render import TemplateRenderer
 
 log = logging.getLogger("maildesk.alerts")
@@ -59,6 +59,40 @@ def named_addresses(config: Config, names: Sequence[str]) -> tuple[str, ...]:
 
 def alert_recipients(config: Config, category: str) -> tuple[str, ...]:
     return named_addresses(config, config.escalation.notify.get(category, ("distributor",)))
+
+
+def personal_notice(
+    config: Config,
+    renderer: TemplateRenderer,
+    incident: Any,
+    recipient: str,
+    template: str,
+    context: Callable[[str, str], dict[str, Any]],
+    tag: str,
+    now: datetime,
+) -> OutgoingMail:
+    """A notice about ``incident`` to one person (escalation and low-score alerts): in their
+    language when they are staff (``desk.staff``), else in ``digest.language``; a staff
+    member's reply goes to his own secret reply address (``Reply-To``), so a command sent
+    back from a phone is obeyed. ``context(language, reply_address)`` builds the template's
+    variables; a ``TemplateError`` is the caller's."""
+    member = config.desk.staff_member(recipient)
+    language = member.language if member is not None else config.digest.language
+    personal = staff_reply_address(config, recipient, incident.reference)
+    return compose_notice(
+        rendered=renderer.render(
+            template, language, context(language, personal or str(config.company.support_address))
+        ),
+        sender_name=config.company.display_name,
+        sender_address=config.company.support_address,
+        recipients=(recipient,),
+        tag=tag,
+        language=language,
+        now=now,
+        zone=config.schedule.zone,
+        reference=incident.reference,
+        reply_to=personal,
+    )
 
 
 def check_escalations(
@@ -121,31 +155,19 @@ def _queue_alert(
             if incident is None or incident.status != "open":
                 return None
             recipients = alert_recipients(config, incident.category)
-            # One mail per person: a staff member's reply goes to his own secret address.
-            mails = []
-            for recipient in recipients:
-                member = config.desk.staff_member(recipient)
-                language = member.language if member is not None else config.digest.language
-                personal = staff_reply_address(config, recipient, incident.reference)
-                context = alert_context(config, incident, threshold, now, language)
-                context["reply_link"] = mailto(
-                    personal or str(config.company.support_address),
-                    f"Re: [{incident.reference}] {incident.subject}",
-                )
-                mails.append(
-                    compose_notice(
-                        rendered=renderer.render("alert", language, context),
-                        sender_name=config.company.display_name,
-                        sender_address=config.company.support_address,
-                        recipients=(recipient,),
-                        tag=f"alert-{incident.reference.lower()}-{threshold}",
-                        language=language,
-                        now=now,
-                        zone=calendar.zone,
-                        reference=incident.reference,
-                        reply_to=personal,
-                    )
-                )
+            subject = f"Re: [{incident.reference}] {incident.subject}"
+
+            def context(language: str, reply: str) -> dict[str, Any]:
+                return {
+                    **alert_context(config, incident, threshold, now, language),
+                    "reply_link": mailto(reply, subject),
+                }
+
+            tag = f"alert-{incident.reference.lower()}-{threshold}"
+            mails = [
+                personal_notice(config, renderer, incident, to, "alert", context, tag, now)
+                for to in recipients
+            ]
             outgoing = mails[0]
             for value in crossed:
                 session.add(
