@@ -71,6 +71,11 @@ _ALIASES = {
 }
 
 
+# The reason a staff member's command mail is kept with when it was not obeyed (its
+# disposition stays "followup"): reports tell it from a client's follow-up by this prefix.
+REFUSED_COMMAND = "command refused"
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     verb: str  # canonical: resolve, reopen, wait, priority, category, kind, note, time, reply…

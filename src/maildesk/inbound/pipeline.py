@@ -27,8 +27,8 @@ from maildesk.db.tables import DuplicateMail, Handoff, Incident, Message, Quaran
 from maildesk.desk.answer import commands_context
 from maildesk.desk.apply import apply_commands
 from maildesk.desk.authentication import authenticate
+from maildesk.desk.commands import REFUSED_COMMAND, parse_commands
 from maildesk.desk.commands import Outcome as CommandOutcome
-from maildesk.desk.commands import parse_commands
 from maildesk.desk.messages import Said
 from maildesk.desk.satisfaction import record_answer
 from maildesk.desk.survey import MAX_COMMENT, Score, read_score, read_survey_address
@@ -478,7 +478,7 @@ class Pipeline:
             session.add(
                 self._message(
                     mail, inbound, identity, now, "followup",
-                    f"command refused: {verdict.reason}",
+                    f"{REFUSED_COMMAND}: {verdict.reason}",
                     incident,
                 )
             )  # fmt: skip
@@ -490,7 +490,7 @@ class Pipeline:
             )  # fmt: skip
             self._answer_commands(session, mail, incident, member, [], verdict.why_not, now)
             return Handled(
-                Outcome.FOLLOWUP, f"command refused: {verdict.reason}", mail.message_id,
+                Outcome.FOLLOWUP, f"{REFUSED_COMMAND}: {verdict.reason}", mail.message_id,
                 incident.reference, 1,
             )  # fmt: skip
         outcomes = apply_commands(

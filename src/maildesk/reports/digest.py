@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -30,6 +30,7 @@ from maildesk.db.tables import (
     Message,
     SurveyAnswer,
 )
+from maildesk.desk.commands import REFUSED_COMMAND
 from maildesk.desk.links import mailto, staff_reply_address
 from maildesk.outbound.compose import compose_notice, queued_row
 from maildesk.outbound.render import RenderedMail, TemplateRenderer
@@ -248,8 +249,11 @@ def handoff_records(session: Session, start: datetime, end: datetime) -> list[Ha
 # A client's own mail: not a staff member's command mail (applied: "command"; refused: a
 # "followup" whose reason says so), a team's answer, a bounce nor a survey answer.
 CLIENT_DISPOSITIONS = ("new_incident", "followup")
-REFUSED_COMMAND = "command refused"
 _CHUNK = 5000  # ids per IN (…): well under SQLite's limit on bound parameters
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    return (ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK))
 
 
 def incident_records(session: Session, start: datetime, end: datetime) -> list[IncidentRecord]:
@@ -283,8 +287,7 @@ def incident_records(session: Session, start: datetime, end: datetime) -> list[I
     ).all()
     resolved_ids = [r.id for r in rows if r.resolved_at is not None]
     client_messages: dict[int, int] = {}
-    for chunk in range(0, len(resolved_ids), _CHUNK):
-        ids = resolved_ids[chunk : chunk + _CHUNK]
+    for ids in _chunks(resolved_ids):
         client_messages.update(
             (incident_id, messages)
             for incident_id, messages in session.execute(
@@ -303,10 +306,8 @@ def incident_records(session: Session, start: datetime, end: datetime) -> list[I
             )
             if incident_id is not None  # a message without an incident is never counted
         )
-    row_ids = [r.id for r in rows]
     answers: dict[int, tuple[int, datetime]] = {}
-    for chunk in range(0, len(row_ids), _CHUNK):
-        ids = row_ids[chunk : chunk + _CHUNK]
+    for ids in _chunks([r.id for r in rows]):
         answers.update(
             (incident_id, (score, answered_at))
             for incident_id, score, answered_at in session.execute(

@@ -25,6 +25,7 @@ from maildesk.db.tables import (
     SurveyAnswer,
     TimeEntry,
 )
+from maildesk.desk.commands import REFUSED_COMMAND
 
 
 def _local(value: datetime | None, zone: ZoneInfo) -> str:
@@ -85,7 +86,7 @@ def _conversation(
     for m in messages:
         who = (
             m.reason if m.disposition == "team_answer"
-            else "staff" if m.disposition == "command" or m.reason.startswith("command refused")
+            else "staff" if m.disposition == "command" or m.reason.startswith(REFUSED_COMMAND)
             else "client"
         )  # fmt: skip
         entries.append((m.received_at, 0, {
