@@ -805,6 +805,9 @@ cmd_start_imap() {
     load_ports
     start_dovecot
     wait_ready IMAP "$IMAP_PORT"
+    # LMTP too: a flush that finds it closed would defer the mail again and mark Dovecot
+    # dead for Postfix, holding even new mail until its next queue run (10-20 s).
+    wait_ready LMTP "$LMTP_PORT"
     # Mail Postfix deferred while LMTP was down is delivered now, not at its next retry.
     if postfix_pid >/dev/null; then
         postqueue -c "$PF_CONF_DIR" -f </dev/null >/dev/null 2>&1 9>&- || true

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import smtplib
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -182,3 +183,30 @@ def test_start_is_idempotent_and_stop_leaves_nothing_running() -> None:
     finally:
         MailStack(directory, "127.0.0.1", 0, "127.0.0.1", 0).stop()
         remove_stack_directory(directory)
+
+
+def test_mail_held_while_dovecot_is_down_is_said_and_delivered_at_once_after(
+    stack: MailStack,
+) -> None:
+    user = "support@maildesk.test"
+    before = stack.message_count(user)
+    stack.stop_imap()
+    try:
+        stack.deliver(_message("held", user), to=user, mail_from="cliente1@clientes.test")
+        report = ""
+        for _ in range(50):  # Postfix tries LMTP, finds it closed, defers and says why
+            report = stack.queue_report()
+            if "support@maildesk.test" in report and "refused" in report.lower():
+                break
+            time.sleep(0.1)
+        assert report.startswith("Postfix's queue: ") and "support@maildesk.test" in report
+    finally:
+        stack.start_imap()
+    # start_imap waits for LMTP before flushing: delivered now, not at the next queue run
+    started = time.monotonic()
+    stack.wait_for_messages(user, before + 1, timeout=8)
+    assert time.monotonic() - started < 8
+    # and the next mail goes straight through: Postfix does not think Dovecot dead
+    stack.deliver(_message("after", user), to=user, mail_from="cliente1@clientes.test")
+    stack.wait_for_messages(user, before + 2, timeout=5)
+    assert stack.queue_report() == "Postfix's queue is empty"

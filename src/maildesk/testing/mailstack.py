@@ -223,11 +223,26 @@ class MailStack:
                 if time.monotonic() >= deadline:
                     raise TimeoutError(
                         f"{user}/{folder}: {len(uids)} message(s) after {timeout}s, "
-                        f"expected {count}"
+                        f"expected {count}; {self.queue_report()}"
                     )
                 time.sleep(0.1)
         finally:
             client.logout()
+
+    def queue_report(self) -> str:
+        """What Postfix still holds and why (``postqueue -p``): a mail that never arrived
+        was either never handed to Dovecot (deferred, with the reason) or taken by a reader."""
+        try:
+            done = subprocess.run(
+                ["postqueue", "-c", str(self.directory / "postfix"), "-p"],
+                capture_output=True, text=True, timeout=10, check=False,
+            )  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"Postfix queue unknown ({exc})"
+        text = (done.stdout + done.stderr).strip()
+        if "Mail queue is empty" in text:
+            return "Postfix's queue is empty"
+        return f"Postfix's queue: {text[:1500]}"
 
     def wait_until_delivered(self, timeout: float = 15.0) -> None:
         """Poll until Postfix's queue is empty: everything it accepted has been handed to
